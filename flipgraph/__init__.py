@@ -1,0 +1,20 @@
+"""flipgraph: discover, prove and ship fast matrix-multiplication schemes.
+
+Public API::
+
+    Scheme, standard          the scheme model (flipgraph.scheme)
+    ring, Z2, Z3, ZT, Z, Q    coefficient rings (flipgraph.rings)
+    verify                    exact Brent-equation check (flipgraph.verify)
+    classics                  Strassen, Winograd, Laderman written out by hand
+    load, save                scheme files in every supported format (flipgraph.io)
+"""
+from . import classics
+from .errors import FlipgraphError, FormatError, SchemeError
+from .rings import Q, Z, Z2, Z3, ZT, ring
+from .scheme import Scheme, standard
+from .verify import verify
+
+__version__ = "0.1.0"
+
+__all__ = ["Scheme", "standard", "ring", "Z2", "Z3", "ZT", "Z", "Q", "verify", "classics",
+           "FlipgraphError", "FormatError", "SchemeError", "__version__"]

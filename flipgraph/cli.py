@@ -1,0 +1,58 @@
+"""The ``flipgraph`` command line (click). One sub-command per verb; the verbs live in
+:mod:`flipgraph.commands` and are registered here.
+
+Exit codes: 0 success (scheme valid), 1 a scheme is invalid / a search missed its target,
+2 bad input (unreadable file, unknown format or ring) — always a one-line message, never a
+traceback.
+"""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .errors import FlipgraphError
+
+
+class _Group(click.Group):
+    """A click group that turns bad-input exceptions into one line on stderr and exit code 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except FlipgraphError as exc:
+            click.echo(f"flipgraph: error: {exc}", err=True)
+            sys.exit(2)
+        except OSError as exc:
+            name = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            click.echo(f"flipgraph: error: {name}{exc.strerror or exc}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="flipgraph")
+def main():
+    """flipgraph: discover, prove and ship fast matrix-multiplication schemes.
+
+    A scheme of format NxMxP and rank r computes C = A·B (A is NxM, B is MxP) with r
+    multiplications. Typical session:
+
+    \b
+      flipgraph search 3x3x3 --ring z2 --target-rank 23   # random walks on the flip graph
+      flipgraph verify found.json                          # exact Brent-equation check
+      flipgraph show found.json                            # readable listing, additions
+      flipgraph convert found.json found.exp               # exchange with public formats
+    """
+
+
+def _register() -> None:
+    from .commands import files
+
+    for command in files.COMMANDS:
+        main.add_command(command)
+
+
+_register()
+
+if __name__ == "__main__":
+    main()

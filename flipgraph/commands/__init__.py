@@ -1,0 +1,1 @@
+"""Sub-commands of the ``flipgraph`` CLI, one module per group of verbs."""

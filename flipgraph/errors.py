@@ -1,0 +1,14 @@
+"""Exceptions. Every error caused by bad input derives from FlipgraphError; the CLI prints its
+message on one line and exits with code 2."""
+
+
+class FlipgraphError(Exception):
+    """Bad input to flipgraph: a malformed file, an unknown format or ring, an invalid argument."""
+
+
+class SchemeError(FlipgraphError, ValueError):
+    """A scheme's data is inconsistent: wrong shapes, coefficients outside the ring."""
+
+
+class FormatError(FlipgraphError, ValueError):
+    """A scheme file could not be parsed; the message names the file and line or key."""

@@ -1,0 +1,1 @@
+"""Readers and writers of scheme files (native JSON and the field's public formats)."""

@@ -1,0 +1,92 @@
+"""Parsing of linear forms written out by hand or in public listings, e.g. ``a11 - 1/2*a23 + 2a31``.
+
+A form is a signed sum of terms ``[coef][*]<letter><index>``; the coefficient is an integer, a
+fraction ``p/q`` or absent (1). The index is either two digits ``ij`` (1-based, for dimensions
+below 10), ``i_j`` or ``(i,j)`` (any size), or, with ``flat=True``, one number ``k`` (1-based).
+"""
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+from ..errors import FormatError
+
+_TERM = re.compile(
+    r"\s*([+-])?\s*(\d+(?:/\d+)?)?\s*\*?\s*([a-zA-Z])"
+    r"(?:(\d+)_(\d+)|\((\d+)\s*,\s*(\d+)\)|(\d+))\s*"
+)
+
+
+def parse_form(text: str, letter: str, *, flat: bool = False) -> dict[tuple[int, ...], Fraction]:
+    """Parse ``text`` into {0-based index: coefficient}. ``letter`` is the only variable letter
+    allowed (``a``, ``b``, ``c`` or ``m``). Two-digit indices ``ij`` mean (i, j) unless ``flat``.
+    Raises FormatError (message without location: the caller adds file and line)."""
+    text = text.strip()
+    if text.startswith("(") and text.endswith(")") and text.count("(") == 1:
+        text = text[1:-1]
+    pos, out = 0, {}
+    if not text:
+        raise FormatError("empty linear form")
+    while pos < len(text):
+        match = _TERM.match(text, pos)
+        if not match or match.end() == pos:
+            raise FormatError(f"cannot read {text[pos:pos + 20]!r} in linear form {text!r}")
+        sign, coef, let, i1, j1, i2, j2, digits = match.groups()
+        if pos > 0 and sign is None:
+            raise FormatError(f"missing + or - before {text[pos:pos + 20]!r} in {text!r}")
+        if let.lower() != letter:
+            raise FormatError(f"unexpected variable {let}{text[match.start(3) + 1:match.end()].strip()} "
+                              f"in a {letter}-form {text!r}")
+        value = Fraction(coef) if coef else Fraction(1)
+        if sign == "-":
+            value = -value
+        if i1 is not None:
+            index = (int(i1) - 1, int(j1) - 1)
+        elif i2 is not None:
+            index = (int(i2) - 1, int(j2) - 1)
+        elif flat:
+            index = (int(digits) - 1,)
+        elif len(digits) == 2:
+            index = (int(digits[0]) - 1, int(digits[1]) - 1)
+        else:
+            raise FormatError(f"ambiguous index {let}{digits} in {text!r}: write {let}i_j for "
+                              f"dimensions of 10 or more")
+        if min(index) < 0:
+            raise FormatError(f"index {let}{digits or ''} in {text!r} is not 1-based")
+        out[index] = out.get(index, Fraction(0)) + value
+        pos = match.end()
+    return out
+
+
+def scheme_from_forms(fmt: tuple[int, int, int], products: list[tuple[str, str]],
+                      outputs: dict[str, str], ring="z"):
+    """Build a Scheme from written products and outputs (project convention, C not transposed).
+
+    ``products[q] = (a-form, b-form)`` is M_{q+1}; ``outputs["c11"] = "m1 + m4 - m5"`` gives
+    C[0,0]. Entries of A, B, C are written with 1-based indices (``a12`` = A[0, 1])."""
+    from ..scheme import Scheme
+
+    n, m, p = fmt
+    r = len(products)
+    U = [[Fraction(0)] * (n * m) for _ in range(r)]
+    V = [[Fraction(0)] * (m * p) for _ in range(r)]
+    W = [[Fraction(0)] * (n * p) for _ in range(r)]
+    for q, (a_form, b_form) in enumerate(products):
+        for (i, j), x in parse_form(a_form, "a").items():
+            _check(i < n and j < m, f"a{i + 1}{j + 1} outside a {n}x{m} matrix in product {q + 1}")
+            U[q][i * m + j] += x
+        for (j, k), x in parse_form(b_form, "b").items():
+            _check(j < m and k < p, f"b{j + 1}{k + 1} outside a {m}x{p} matrix in product {q + 1}")
+            V[q][j * p + k] += x
+    for name, form in outputs.items():
+        (i, k), = parse_form(name, "c").keys()
+        _check(i < n and k < p, f"{name} outside a {n}x{p} matrix")
+        for (q,), x in parse_form(form, "m", flat=True).items():
+            _check(q < r, f"m{q + 1} used in {name} but only {r} products are defined")
+            W[q][i * p + k] += x
+    return Scheme(n, m, p, U, V, W, ring)
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise FormatError(message)
