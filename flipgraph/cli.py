@@ -46,10 +46,11 @@ def main():
 
 
 def _register() -> None:
-    from .commands import files
+    from .commands import db, files, lift, reduce, search
 
-    for command in files.COMMANDS:
-        main.add_command(command)
+    for module in (files, search, lift, reduce, db):
+        for command in module.COMMANDS:
+            main.add_command(command)
 
 
 _register()

@@ -1,4 +1,4 @@
-"""Verbs on scheme files: verify, show, convert."""
+"""Verbs of the flipgraph CLI: files (not yet implemented)."""
 import click
 
 COMMANDS: list[click.Command] = []
