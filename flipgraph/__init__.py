@@ -7,9 +7,11 @@ Public API::
     verify                    exact Brent-equation check (flipgraph.verify)
     classics                  Strassen, Winograd, Laderman written out by hand
     load, save                scheme files in every supported format (flipgraph.io)
+    lift, LiftResult          Hensel lifting of Z2/Z3 schemes to Z and Q (flipgraph.lift)
 """
 from . import classics
 from .errors import FlipgraphError, FormatError, SchemeError
+from .lift import LiftResult, lift
 from .rings import Q, Z, Z2, Z3, ZT, ring
 from .scheme import Scheme, standard
 from .verify import verify
@@ -17,4 +19,4 @@ from .verify import verify
 __version__ = "0.1.0"
 
 __all__ = ["Scheme", "standard", "ring", "Z2", "Z3", "ZT", "Z", "Q", "verify", "classics",
-           "FlipgraphError", "FormatError", "SchemeError", "__version__"]
+           "lift", "LiftResult", "FlipgraphError", "FormatError", "SchemeError", "__version__"]
