@@ -1,0 +1,300 @@
+"""The HDF5 scheme database (flipgraph.db) and its CLI (flipgraph db ...)."""
+from __future__ import annotations
+
+import inspect
+import itertools
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from flipgraph import Scheme, classics, standard, verify
+from flipgraph.additions import naive_additions
+from flipgraph.cli import main
+from flipgraph.db import (SCHEMA_VERSION, Database, _move, _naive_by_output, _symmetry_word,
+                          best_known, build_catalogue, default_database, shipped_path, user_path)
+from flipgraph.errors import FlipgraphError, SchemeError
+
+REPO = Path(__file__).resolve().parents[1]
+ANCHORS = Path(__file__).resolve().parents[2] / "shared" / "anchors"
+
+
+def sandwich(scheme: Scheme, seed: int) -> Scheme:
+    """A random GL sandwich A -> X A Y^-1, B -> Y B Z^-1 of a scheme (unimodular X, Y, Z), as a
+    Z scheme: u' = Xᵀ u Y⁻ᵀ, v' = Yᵀ v Z⁻ᵀ, w' = X⁻¹ w Z per term."""
+    rng = np.random.default_rng(seed)
+
+    def unimodular(k):
+        M = np.eye(k, dtype=np.int64)[rng.permutation(k)] * rng.choice([-1, 1], size=k)
+        for _ in range(3 if k > 1 else 0):
+            i, j = rng.choice(k, 2, replace=False)
+            E = np.eye(k, dtype=np.int64)
+            E[i, j] = rng.choice([-1, 1])
+            M = M @ E
+        return M, np.rint(np.linalg.inv(M)).astype(np.int64)
+
+    n, m, p = scheme.format
+    (X, Xi), (Y, Yi), (Z, Zi) = unimodular(n), unimodular(m), unimodular(p)
+    r = scheme.rank
+    U = np.stack([X.T @ a.reshape(n, m) @ Yi.T for a in scheme.U]).reshape(r, -1)
+    V = np.stack([Y.T @ b.reshape(m, p) @ Zi.T for b in scheme.V]).reshape(r, -1)
+    W = np.stack([Xi @ c.reshape(n, p) @ Z for c in scheme.W]).reshape(r, -1)
+    return Scheme(n, m, p, U, V, W, "z")
+
+
+@pytest.fixture
+def db(tmp_path):
+    return Database(tmp_path / "user.h5")
+
+
+# --------------------------------------------------------------------------- API
+def test_add_dedupes_and_reads_back(db):
+    s = classics.strassen()
+    key, added = db.add(s, {"source": "test"})
+    assert added and key == s.canonical_hash()
+    assert db.add(s.copy()) == (key, False)
+    shuffled = Scheme(2, 2, 2, s.U[::-1], s.V[::-1], s.W[::-1], "zt")   # term order differs
+    assert db.add(shuffled) == (key, False)
+    assert len(db) == 1
+    got = db.get(key[:10])
+    assert got == s and got.ring.name == "zt" and verify(got)
+    prov = db.provenance(db.find(key))
+    assert prov["source"] == "test" and prov["engine_version"] and prov["date"]
+
+
+def test_refuses_invalid_scheme_and_writes_nothing(db):
+    bad = classics.strassen()
+    bad.U[0, 0] = 0
+    with pytest.raises(SchemeError, match="invalid"):
+        db.add_many([classics.winograd(), bad])
+    assert not db.path.exists() or len(db) == 0
+
+
+def test_smallest_ring_is_kept(db):
+    s = classics.laderman()
+    as_q = s.over("q")
+    key, added = db.add(as_q)                     # integral Q coefficients are stored as zt
+    assert added and db.find(key).ring == "zt"
+    big = sandwich(classics.strassen(), 3)        # coefficients beyond {-1,0,1}
+    key2, _ = db.add(big)
+    assert db.find(key2).ring in ("z", "zt")
+    assert db.get(key2) == big
+
+
+def test_rational_scheme_round_trip(db):
+    s = classics.strassen()
+    U = s.U.astype(object) * Fraction(1, 2)
+    W = s.W.astype(object) * 2
+    half = Scheme(2, 2, 2, U, s.V, W, "q")
+    key, added = db.add(half)
+    assert added and db.find(key).ring == "q"
+    back = db.get(key)
+    assert back.ring.name == "q" and back.U[0, 0] == Fraction(1, 2) and verify(back)
+    with h5py.File(db.path) as f:
+        assert f["schemes"][key]["U"].shape == (7, 4, 2)     # (numerator, denominator) pairs
+
+
+def test_compact_integer_storage(db):
+    key, _ = db.add(classics.laderman())
+    with h5py.File(db.path) as f:
+        assert f.attrs["schema_version"] == SCHEMA_VERSION
+        assert f["schemes"][key]["U"].dtype == np.int8
+
+
+def test_best_finds_permuted_format_through_symmetry(db):
+    db.add(standard(3, 3, 4), {"source": "standard"})
+    scheme, entry = db.best(4, 3, 3)
+    assert scheme.format == (4, 3, 3) and verify(scheme)
+    assert entry.stored_format == (3, 3, 4) and entry.symmetry
+    assert "3x3x4" in entry.describe_symmetry()
+    same, entry2 = db.best(3, 3, 4)
+    assert entry2.symmetry == () and same.format == (3, 3, 4)
+    assert db.best(3, 3, 5) is None
+
+
+def test_best_prefers_rank_then_additions_then_ring(db):
+    db.add_many([standard(2, 2, 2), classics.winograd(), classics.strassen()])
+    scheme, entry = db.best(2, 2, 2)
+    assert scheme.rank == 7
+    assert entry.naive_additions == min(naive_additions(s).total
+                                        for s in (classics.winograd(), classics.strassen()))
+    z2 = Scheme(2, 2, 2, *(np.mod(x, 2) for x in (classics.strassen().U, classics.strassen().V,
+                                                   classics.strassen().W)), "z2")
+    db.add(z2)
+    scheme, entry = db.best(2, 2, 2, ring="z2")
+    assert scheme.ring.name == "z2" and verify(scheme)
+    assert db.best(2, 2, 2, ring="z")[1].ring in ("zt", "z")       # a z2 scheme never counts for z
+
+
+def test_additions_of_moved_schemes_predicted_from_index():
+    for base in (sandwich(classics.laderman(), 1), standard(2, 3, 4), sandwich(standard(2, 3, 4), 2)):
+        by_output = _naive_by_output(base)
+        for fmt in set(itertools.permutations(base.format)):
+            moved, word = _move(base, fmt)
+            assert moved.format == fmt and verify(moved)
+            _, role = _symmetry_word(base.format, fmt)
+            assert naive_additions(moved).total == by_output["UVW".index(role)]
+
+
+def test_query_filters(db):
+    db.add_many([standard(2, 2, 3), classics.strassen(), standard(2, 2, 2), classics.laderman()])
+    assert [e.rank for e in db.query((2, 2, 2))] == [7, 8]
+    assert {e.format for e in db.query((3, 2, 2))} == {(2, 2, 3)}
+    assert db.query((3, 2, 2), symmetric=False) == []
+    assert [e.rank for e in db.query(max_rank=8)] == [7, 8]
+    assert [e.rank for e in db.query(rank=23)] == [23]
+    assert all(e.additions <= 20 for e in db.query(max_additions=20))
+
+
+def test_metrics_are_stored(db):
+    key, _ = db.add(classics.winograd(), {"source": "t"}, reduced_additions=15, stability=12.0)
+    e = db.find(key)
+    assert e.reduced_additions == 15 and e.stability == 12.0 and e.additions == 15
+
+
+def test_foreign_and_newer_files_are_refused(tmp_path):
+    foreign = tmp_path / "foreign.h5"
+    with h5py.File(foreign, "w") as f:
+        f["x"] = 1
+    with pytest.raises(FlipgraphError, match="not a flipgraph scheme database"):
+        Database(foreign).entries()
+    with pytest.raises(FlipgraphError, match="not a flipgraph scheme database"):
+        Database(foreign).add(classics.strassen())
+    newer = tmp_path / "newer.h5"
+    Database(newer).add(classics.strassen())
+    with h5py.File(newer, "r+") as f:
+        f.attrs["schema_version"] = SCHEMA_VERSION + 1
+    with pytest.raises(FlipgraphError, match="newer"):
+        Database(newer).entries()
+    text = tmp_path / "text.h5"
+    text.write_text("hello")
+    with pytest.raises(FlipgraphError, match="not a readable HDF5 file"):
+        Database(text).entries()
+
+
+def test_check_finds_corruption(db):
+    key, _ = db.add(classics.laderman())
+    assert db.check() == []
+    with h5py.File(db.path, "r+") as f:
+        f["schemes"][key]["W"][0, 0] += 1
+    problems = db.check()
+    assert problems and "invalid" in problems[0]
+
+
+def test_layering_and_readonly(tmp_path):
+    shipped = tmp_path / "catalogue.h5"
+    build_catalogue(shipped)
+    assert build_catalogue(shipped) and all(not added for _, added in build_catalogue(shipped))
+    layered = Database(tmp_path / "user.h5", layers=[shipped])
+    assert len(layered) == len(classics.CLASSICS)
+    assert layered.add(classics.strassen()) == (classics.strassen().canonical_hash(), False)
+    assert not layered.path.exists()                       # nothing written: already shipped
+    layered.add(standard(3, 3, 4))
+    assert len(Database(shipped)) == len(classics.CLASSICS)   # writes never reach the catalogue
+    assert layered.best(3, 3, 3)[0].rank == 23                # Laderman, from the catalogue
+    with pytest.raises(FlipgraphError, match="read-only"):
+        Database(shipped, readonly=True).add(standard(2, 2, 2))
+
+
+def test_shipped_catalogue_holds_the_classics():
+    path = shipped_path()
+    if not path.exists():
+        pytest.fail(f"{path} missing: build it with `python -m flipgraph.db build-catalogue`")
+    shipped = Database(path)
+    assert {e.hash for e in shipped} >= {make().canonical_hash() for make in classics.CLASSICS.values()}
+    assert shipped.check() == []
+
+
+def test_default_paths(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLIPGRAPH_DB", str(tmp_path / "env.h5"))
+    assert user_path() == tmp_path / "env.h5"
+    monkeypatch.delenv("FLIPGRAPH_DB")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert user_path() == tmp_path / "xdg" / "flipgraph" / "schemes.h5"
+    assert default_database().layers == [shipped_path()]
+
+
+def test_best_known_table():
+    table, source = best_known()
+    assert "Sedoglavic" in source
+    assert table[(2, 2, 2)] == 7 and table[(3, 3, 3)] == 23 and all(max(f) <= 6 for f in table)
+    sota = ANCHORS / "fmm_sota.json"
+    if not sota.exists():
+        pytest.skip("../shared/anchors absent")
+    full, _ = best_known(sota)
+    assert all(full[f] == r for f, r in table.items())
+
+
+# --------------------------------------------------------------------------- faults
+WRITER = "import numpy as np\nfrom flipgraph import Scheme\n" + inspect.getsource(sandwich) + r"""
+import sys
+from flipgraph import classics, standard
+from flipgraph.db import Database
+db, seed = Database(sys.argv[1]), int(sys.argv[2])
+bases = [classics.strassen(), classics.winograd(), standard(2, 2, 3), standard(1, 2, 3)]
+print("ready", flush=True)
+for i in range(10**6):
+    key, _ = db.add(sandwich(bases[i % len(bases)], seed * 100003 + i), {"seed": seed, "i": i})
+    print(key, flush=True)
+"""
+
+
+def _writer(path: Path, seed: int) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    return subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(seed)],
+                            stdout=subprocess.PIPE, env=env, text=True)
+
+
+def _acknowledged(proc: subprocess.Popen) -> list[str]:
+    out = proc.stdout.read()
+    return [line for line in out.split("\n")[:-1] if line != "ready"]   # last piece: maybe cut
+
+
+def test_sigkill_at_random_points_loses_nothing(tmp_path):
+    path = tmp_path / "crash.h5"
+    acknowledged, rng, kills = set(), random.Random(7), 0
+    deadline = time.monotonic() + 50
+    while kills < 20 and time.monotonic() < deadline:
+        proc = _writer(path, kills)
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.0, 0.4))
+        assert proc.poll() is None, "the writer died on its own"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        acknowledged.update(_acknowledged(proc))
+        kills += 1
+        if path.exists():
+            stored = {e.hash for e in Database(path)}
+            missing = acknowledged - stored
+            assert not missing, f"kill {kills}: lost {len(missing)} acknowledged scheme(s)"
+    assert kills >= 20 and len(acknowledged) >= 20
+    db = Database(path)
+    db.add(classics.laderman())                       # writes still work; stale temporaries go
+    assert not list(tmp_path.glob(".crash.h5.*.tmp"))
+    assert db.check() == []
+
+
+def test_concurrent_writers_do_not_corrupt(tmp_path):
+    path = tmp_path / "shared.h5"
+    procs = [_writer(path, 1000 + k) for k in range(3)]
+    for proc in procs:
+        assert proc.stdout.readline().strip() == "ready"
+    time.sleep(1.5)
+    acknowledged = set()
+    for proc in procs:
+        assert proc.poll() is None, "a writer died on its own"
+        proc.terminate()
+        proc.wait()
+        acknowledged.update(_acknowledged(proc))
+    stored = {e.hash for e in Database(path)}
+    assert acknowledged and acknowledged <= stored
+    assert Database(path).check() == []
