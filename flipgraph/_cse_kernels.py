@@ -14,6 +14,8 @@ row ``(i, j, ratio)`` of ``defs``) and substitutes it; it saves count − 1 addi
     1 intersections  most frequent; among ties, fewest other repeated pairs destroyed
     2 lookahead      (count − 1) + the best gain of the next step, over the top candidates
     3 potential      (count − 1) + the sum of (count − 1) over all repeated pairs left
+    4 rollout        the 24 most frequent pairs (random among equals) each finished by
+                     greedy; the best finish
 
 ``eps`` is the probability of taking a random repeated pair instead (diversifies restarts).
 """
@@ -23,6 +25,7 @@ import numpy as np
 from numba import njit
 
 _MAX_LOOKAHEAD = 12   # candidates simulated per step by the look-ahead strategies
+_MAX_ROLLOUT = 24     # candidates finished greedily per step by the rollout strategy
 
 
 @njit(cache=True)
@@ -93,6 +96,47 @@ def _gains(F, ncol, RT, nratio, counts, touched):
 
 
 @njit(cache=True)
+def _greedy_finish(F, nvar, nfresh, RT, nratio, counts, touched, changed, saved):
+    """Plain greedy (random ties) from the current state to the end; returns the final cost.
+    Used as the rollout of strategy 4 (F is modified)."""
+    width = F.shape[1]
+    while nvar + nfresh < width:
+        ncol = nvar + nfresh
+        nt = _count(F, ncol, RT, nratio, counts, touched)
+        best, chosen, ties = 1, -1, 0
+        for z in range(nt):
+            key = touched[z]
+            c = counts[key]
+            counts[key] = 0
+            if c > best:
+                best, chosen, ties = c, key, 1
+            elif c == best and c >= 2:
+                ties += 1
+                if np.random.randint(ties) == 0:
+                    chosen = key
+        if chosen < 0:
+            break
+        r = chosen % nratio
+        _substitute(F, (chosen // nratio) // width, (chosen // nratio) % width, r, ncol, RT,
+                    changed, saved)
+        nfresh += 1
+    return nfresh + _form_cost(F)
+
+
+@njit(cache=True)
+def _form_cost(F):
+    cost = 0
+    for f in range(F.shape[0]):
+        nz = 0
+        for c in range(F.shape[1]):
+            if F[f, c] != 0:
+                nz += 1
+        if nz > 1:
+            cost += nz - 1
+    return cost
+
+
+@njit(cache=True)
 def _conflicts(F, ncol, i, j, rid, RT, nratio, counts):
     """Occurrences of other repeated pairs that substituting (i, j, rid) would destroy."""
     width = F.shape[1]
@@ -150,6 +194,8 @@ def cse_run(F0, nvar, RT, nratio, strategy, eps, seed):
         ncand = 0
         explore = eps > 0.0 and np.random.random() < eps
         floor = 2 if explore else (best - 1 if strategy >= 2 else best)
+        if strategy == 4 and not explore:
+            floor = 2
         if floor < 2:
             floor = 2
         for z in range(nt):
@@ -166,6 +212,35 @@ def cse_run(F0, nvar, RT, nratio, strategy, eps, seed):
                 i = (key // nratio) // width
                 j = (key // nratio) % width
                 c = _conflicts(F, ncol, i, j, r, RT, nratio, counts)
+                if c < low:
+                    low, chosen, ties = c, key, 1
+                elif c == low:
+                    ties += 1
+                    if np.random.randint(ties) == 0:
+                        chosen = key
+        elif strategy == 4:
+            # rollout: finish the most frequent candidates (random order among equals)
+            # greedily, keep the best finish
+            for z in range(ncand - 1, 0, -1):
+                y = np.random.randint(z + 1)
+                cand[z], cand[y] = cand[y], cand[z]
+            for z in range(1, ncand):
+                key = cand[z]
+                y = z
+                while y > 0 and counts[cand[y - 1]] < counts[key]:
+                    cand[y] = cand[y - 1]
+                    y -= 1
+                cand[y] = key
+            if ncand > _MAX_ROLLOUT:
+                ncand = _MAX_ROLLOUT
+            chosen, low, ties = -1, 1 << 30, 0
+            for z in range(ncand):
+                key = cand[z]
+                Fc = F.copy()
+                _substitute(Fc, (key // nratio) // width, (key // nratio) % width, key % nratio,
+                            ncol, RT, changed, saved)
+                c = _greedy_finish(Fc, nvar, nfresh + 1, RT, nratio, counts2, touched2, changed,
+                                   saved)
                 if c < low:
                     low, chosen, ties = c, key, 1
                 elif c == low:
@@ -206,12 +281,4 @@ def cse_run(F0, nvar, RT, nratio, strategy, eps, seed):
         defs[nfresh, 1] = j
         defs[nfresh, 2] = r
         nfresh += 1
-    cost = nfresh
-    for f in range(k):
-        nz = 0
-        for c in range(width):
-            if F[f, c] != 0:
-                nz += 1
-        if nz > 1:
-            cost += nz - 1
-    return cost, nfresh, defs[:nfresh].copy(), F
+    return nfresh + _form_cost(F), nfresh, defs[:nfresh].copy(), F

@@ -9,8 +9,9 @@ CSE (:func:`cse`, :func:`reduce_additions`): repeatedly take a pair (x_i, ρ·x_
 least two forms up to a common factor (a sign over ZT; any ratio ρ of coefficients over Z, Q, GF(p)),
 make a fresh variable for it and substitute. The count is fresh variables + sum of (length − 1).
 Pair choice: greedy with random ties, a randomized greedy, "intersections" (destroy the fewest other
-repeated pairs), and two look-ahead scores ("lookahead": plus the next step's gain; "potential":
-plus all gains left); many seeded restarts, the best kept per part. The result is a
+repeated pairs), two look-ahead scores ("lookahead": plus the next step's gain; "potential":
+plus all gains left) and "rollout" (finish each top candidate greedily, take the best finish: the
+strongest, ~20x slower); many seeded restarts, the best kept per part. The result is a
 :class:`flipgraph.slp.SLP`, checked exactly before it is returned.
 
 Example::
@@ -39,6 +40,7 @@ STRATEGIES = {
     "intersections": (1, 0.0),
     "lookahead": (2, 0.0),
     "potential": (3, 0.0),
+    "rollout": (4, 0.0),
 }
 
 

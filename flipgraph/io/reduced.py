@@ -49,8 +49,11 @@ def slp_from_reduced(data: dict, source: str = "<reduced json>") -> SLP:
     except (TypeError, ValueError):
         raise FormatError(f"{source}: key 'n' must be [n1, n2, n3] or an int, 'm' an int") from None
     lists = {key: need(key) for key in ("u_fresh", "u", "v_fresh", "v", "w_fresh", "w")}
+    for key, forms in lists.items():
+        if not isinstance(forms, list):
+            raise FormatError(f"{source}: key {key!r} must be a list of forms")
     for key, want in (("u", rank), ("v", rank), ("w", n1 * n3)):
-        if not isinstance(lists[key], list) or len(lists[key]) != want:
+        if len(lists[key]) != want:
             raise FormatError(f"{source}: key {key!r} must hold {want} forms")
     values = [_value(e, source, key) for key, forms in lists.items() for form in forms
               for e in _entries(form, source, key)]
