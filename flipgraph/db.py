@@ -4,10 +4,11 @@ File layout (schema version 1)::
 
     /                    attrs: schema_version = 1, kind = "flipgraph-schemes"
     /index               compound table, one row per scheme (hash, n, m, p, ring, rank, naive and
-                         reduced additions, stability factor): what queries read
+                         reduced additions, stability factor): what queries read. Additions and
+                         stability are those of the stored orientation
     /schemes/<hash>      one group per scheme, keyed by Scheme.canonical_hash()
         attrs            format "NxMxP", ring, rank, naive_additions, reduced_additions (-1 when
-                         unknown), stability (NaN when unknown), provenance (JSON text)
+                         unknown), stability (Bini–Lotti factor), provenance (JSON text)
         U, V, W          the coefficients in the project convention (C not transposed): integer
                          rings as the smallest of int8/int16/int32/int64 that holds them; Q as
                          int64 (numerator, denominator) pairs, shape (r, cols, 2)
@@ -34,7 +35,6 @@ from __future__ import annotations
 import datetime
 import fcntl
 import json
-import math
 import os
 import tempfile
 from contextlib import contextmanager
@@ -45,7 +45,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from .additions import naive_additions
+from .additions import naive_additions, stability_factor
 from .errors import FlipgraphError, SchemeError
 from .rings import Q, ring as as_ring, smallest_ring
 from .scheme import Scheme
@@ -56,12 +56,19 @@ KIND = "flipgraph-schemes"
 
 _INDEX_DTYPE = np.dtype([("hash", "S64"), ("n", "i4"), ("m", "i4"), ("p", "i4"), ("ring", "S2"),
                          ("rank", "i4"), ("naive_by_output", "i8", (3,)), ("reduced_additions", "i8"),
-                         ("stability", "f8")])
+                         ("stability", "i8")])
 _CHAR0_ORDER = {"zt": 0, "z": 1, "q": 2}
-# rings whose schemes are valid over the key ring (zt is valid everywhere; char-0 schemes reduce
-# mod p when their denominators allow it)
+# rings whose schemes are valid over the key ring (zt is valid everywhere; integer schemes reduce
+# mod p; q schemes are left out of z2/z3 since a denominator may be divisible by p)
 _USABLE_OVER = {"zt": ("zt",), "z": ("zt", "z"), "q": ("zt", "z", "q"),
-                "z2": ("z2", "zt", "z", "q"), "z3": ("z3", "zt", "z", "q")}
+                "z2": ("z2", "zt", "z"), "z3": ("z3", "zt", "z")}
+
+
+def usable_rings(ring) -> tuple[str, ...]:
+    """Names of the rings whose stored schemes are valid over ``ring`` (zt counts everywhere)."""
+    return _USABLE_OVER[as_ring(ring).name]
+
+
 # the symmetries tried to move a scheme to a permutation of its format, in this order
 _SYMMETRY_WORDS = ((), ("cyclic",), ("cyclic", "cyclic"), ("transpose",),
                    ("transpose", "cyclic"), ("transpose", "cyclic", "cyclic"))
@@ -79,7 +86,7 @@ class Entry:
     naive_additions: int
     naive_by_output: tuple[int, int, int] = (0, 0, 0)
     reduced_additions: int | None = None
-    stability: float | None = None
+    stability: int = 0
     source: str = ""
     symmetry: tuple[str, ...] = ()
     stored_format: tuple[int, int, int] | None = None
@@ -141,20 +148,26 @@ class Database:
 
     # ------------------------------------------------------------- writing
     def add(self, scheme: Scheme, provenance: dict | None = None, *,
-            reduced_additions: int | None = None, stability: float | None = None) -> tuple[str, bool]:
+            reduced_additions: int | None = None) -> tuple[str, bool]:
         """Verify ``scheme`` and store it. Returns (canonical hash, added); added is False when the
         same scheme (up to term order and scaling) was already stored in the same or a smaller ring.
         Raises SchemeError if the scheme is invalid. Acknowledged (durable) once it returns."""
-        metrics = {"reduced_additions": reduced_additions, "stability": stability}
+        metrics = {"reduced_additions": reduced_additions}
         return self.add_many([(scheme, provenance or {}, metrics)])[0]
 
-    def add_many(self, items) -> list[tuple[str, bool]]:
+    def add_many(self, items, progress=None) -> list[tuple[str, bool]]:
         """Store many schemes in one transaction (one file replacement). ``items``: Schemes, or
-        (scheme, provenance) or (scheme, provenance, {"reduced_additions": …, "stability": …})
-        tuples. Everything is verified first; one invalid scheme aborts the whole batch."""
+        (scheme, provenance) or (scheme, provenance, {"reduced_additions": …})
+        tuples. Everything is verified first; one invalid scheme aborts the whole batch.
+        ``progress(done, total)`` is called after each scheme is verified."""
         if self.readonly:
             raise FlipgraphError(f"{self.path}: this database is read-only")
-        prepared = [_prepare(item, position) for position, item in enumerate(items)]
+        items = list(items)
+        prepared = []
+        for position, item in enumerate(items):
+            prepared.append(_prepare(item, position))
+            if progress:
+                progress(position + 1, len(items))
         in_layers = {e.hash: e.ring for path in self.layers if path.exists() for e in _read_index(path)}
         out, todo = [None] * len(prepared), []
         for position, record in enumerate(prepared):
@@ -232,7 +245,7 @@ class Database:
         become this format through transpose/cyclic; :meth:`best` applies the move).
         ``ring``: schemes valid over that ring (zt schemes are valid everywhere; z ⊂ q; char-0
         schemes count for z2/z3 too). ``max_additions`` is on the stored orientation."""
-        usable = _USABLE_OVER[as_ring(ring).name] if ring is not None else None
+        usable = usable_rings(ring) if ring is not None else None
         want = tuple(format) if format is not None else None
         out = []
         for e in self.entries():
@@ -258,7 +271,7 @@ class Database:
         hits = [e for e in self.entries() if e.hash.startswith(prefix.lower())]
         if len(hits) != 1:
             why = "no scheme" if not hits else f"{len(hits)} schemes"
-            raise FlipgraphError(f"{why} with hash prefix {prefix!r} in {self._where()}")
+            raise FlipgraphError(f"{why} with hash prefix {prefix!r} in {self.where()}")
         return hits[0]
 
     def get(self, entry: Entry | str) -> Scheme:
@@ -284,23 +297,21 @@ class Database:
             if not word and entry.reduced_additions is not None:
                 additions = entry.reduced_additions
             ranked.append(((entry.rank, additions, _CHAR0_ORDER.get(entry.ring, 3), entry.hash), entry, word))
-        for _, entry, word in sorted(ranked, key=lambda t: t[0]):
-            scheme, _ = _move(self.get(entry), (n, m, p))
-            if target is not None and scheme.ring != target:
-                try:
-                    scheme = scheme.over(target)
-                except SchemeError:        # e.g. a denominator 2 has no value mod 2
-                    continue
-            verdict = verify(scheme)
-            if not verdict:
-                raise SchemeError(f"{entry.source}: stored scheme {entry.hash[:12]} fails "
-                                  f"verification ({verdict}); run `flipgraph db check`")
-            moved = replace(entry, format=(n, m, p), symmetry=word, stored_format=entry.format,
-                            naive_additions=naive_additions(scheme).total,
-                            reduced_additions=None if word else entry.reduced_additions,
-                            provenance=self.provenance(entry))
-            return scheme, moved
-        return None
+        if not ranked:
+            return None
+        _, entry, word = min(ranked, key=lambda t: t[0])
+        scheme, _ = _move(self.get(entry), (n, m, p))
+        if target is not None and scheme.ring != target:
+            scheme = scheme.over(target)
+        verdict = verify(scheme)
+        if not verdict:
+            raise SchemeError(f"{entry.source}: stored scheme {entry.hash[:12]} fails "
+                              f"verification ({verdict}); run `flipgraph db check`")
+        moved = replace(entry, format=(n, m, p), symmetry=word, stored_format=entry.format,
+                        naive_additions=naive_additions(scheme).total,
+                        reduced_additions=None if word else entry.reduced_additions,
+                        stability=stability_factor(scheme), provenance=self.provenance(entry))
+        return scheme, moved
 
     def check(self, progress=None) -> list[str]:
         """Re-verify every stored scheme (all layers) and its index row; returns the problems found
@@ -337,7 +348,8 @@ class Database:
         return {"schema_version": SCHEMA_VERSION, "schemes": len(entries), "files": files,
                 "rings": per_ring, "formats": per_format}
 
-    def _where(self) -> str:
+    def where(self) -> str:
+        """The database files, for messages."""
         return ", ".join(str(p) for p in [self.path, *self.layers])
 
 
@@ -362,7 +374,7 @@ def _prepare(item, position: int):
     provenance.setdefault("engine_version", __version__)
     provenance.setdefault("date", datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
     metrics = {k: v for k, v in (metrics or {}).items() if v is not None}
-    unknown = set(metrics) - {"reduced_additions", "stability"}
+    unknown = set(metrics) - {"reduced_additions"}
     if unknown:
         raise FlipgraphError(f"{label}: unknown metric(s) {', '.join(sorted(unknown))}")
     return scheme, scheme.canonical_hash(), provenance, metrics
@@ -392,7 +404,7 @@ def _write(f: h5py.File, scheme: Scheme, key: str, provenance: dict, metrics: di
     for name, mat in (("U", scheme.U), ("V", scheme.V), ("W", scheme.W)):
         group.create_dataset(name, data=_encode(mat, scheme.ring))
     reduced = int(metrics.get("reduced_additions", -1))
-    stability = float(metrics.get("stability", math.nan))
+    stability = stability_factor(scheme)
     by_output = _naive_by_output(scheme)
     naive = by_output[2]
     group.attrs.update({"format": scheme.format_str, "ring": scheme.ring.name, "rank": scheme.rank,
@@ -463,13 +475,13 @@ def _read_index(path: Path) -> list[Entry]:
         rows = f["index"][...]
     out = []
     for row in rows:
-        reduced, stability = int(row["reduced_additions"]), float(row["stability"])
+        reduced = int(row["reduced_additions"])
         out.append(Entry(hash=row["hash"].decode(), format=(int(row["n"]), int(row["m"]), int(row["p"])),
                          ring=row["ring"].decode(), rank=int(row["rank"]),
                          naive_additions=int(row["naive_by_output"][2]),
                          naive_by_output=tuple(int(x) for x in row["naive_by_output"]),
                          reduced_additions=reduced if reduced >= 0 else None,
-                         stability=None if math.isnan(stability) else stability, source=str(path)))
+                         stability=int(row["stability"]), source=str(path)))
     return out
 
 

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from flipgraph import Scheme, classics, standard, verify
-from flipgraph.additions import naive_additions
+from flipgraph.additions import naive_additions, stability_factor
 from flipgraph.cli import main
 from flipgraph.db import (SCHEMA_VERSION, Database, _move, _naive_by_output, _symmetry_word,
                           best_known, build_catalogue, default_database, shipped_path, user_path)
@@ -156,9 +156,11 @@ def test_query_filters(db):
 
 
 def test_metrics_are_stored(db):
-    key, _ = db.add(classics.winograd(), {"source": "t"}, reduced_additions=15, stability=12.0)
+    key, _ = db.add(classics.winograd(), {"source": "t"}, reduced_additions=15)
     e = db.find(key)
-    assert e.reduced_additions == 15 and e.stability == 12.0 and e.additions == 15
+    assert e.reduced_additions == 15 and e.additions == 15
+    assert e.stability == stability_factor(classics.winograd()) > 0
+    assert db.find(db.add(classics.strassen())[0]).reduced_additions is None
 
 
 def test_foreign_and_newer_files_are_refused(tmp_path):
@@ -298,3 +300,57 @@ def test_concurrent_writers_do_not_corrupt(tmp_path):
     stored = {e.hash for e in Database(path)}
     assert acknowledged and acknowledged <= stored
     assert Database(path).check() == []
+
+
+# --------------------------------------------------------------------------- CLI
+def _run(*args, db_path: Path, catalogue: bool = True):
+    extra = ["--db", str(db_path)] + ([] if catalogue else ["--no-catalogue"])
+    return CliRunner().invoke(main, ["db", *args, *extra])
+
+
+def test_cli_best_through_symmetry_and_check(tmp_path):
+    path = tmp_path / "cli.h5"
+    Database(path).add(standard(3, 3, 4), {"source": "test"})
+    out = _run("best", "4x3x3", db_path=path)
+    assert out.exit_code == 0, out.output
+    assert "stored as 3x3x4" in out.output and "verified:   4x3x3 rank 36" in out.output
+    listed = _run("list", "4x3x3", db_path=path, catalogue=False)
+    assert "3x3x4" in listed.output and "permutations" in listed.output
+    checked = _run("check", db_path=path)
+    assert checked.exit_code == 0 and "0 problem(s)" in checked.output
+
+
+def test_cli_bad_input_is_one_line_exit_2(tmp_path):
+    path = tmp_path / "cli.h5"
+    for args in (["best", "3x3"], ["best", "5x5x5"], ["show", "ffff"]):
+        out = _run(*args, db_path=path, catalogue=False)
+        assert out.exit_code == 2 and out.output.count("\n") == 1 and "error" in out.output
+    foreign = tmp_path / "foreign.h5"
+    foreign.write_bytes(b"not hdf5")
+    out = _run("list", db_path=foreign)
+    assert out.exit_code == 2 and "not a readable HDF5 file" in out.output
+
+
+def test_cli_check_fails_on_corruption(tmp_path):
+    path = tmp_path / "cli.h5"
+    key, _ = Database(path).add(classics.laderman())
+    with h5py.File(path, "r+") as f:
+        f["schemes"][key]["U"][3, 3] += 1
+    out = _run("check", db_path=path, catalogue=False)
+    assert out.exit_code == 1 and key[:12] in out.output
+
+
+def test_cli_list_show_stats_compare(tmp_path):
+    path = tmp_path / "cli.h5"
+    key, _ = Database(path).add(standard(2, 2, 3), {"source": "test", "seed": 5})
+    listed = _run("list", "--max-rank", "12", db_path=path)
+    assert key[:12] in listed.output and "catalogue" in listed.output       # both layers
+    shown = _run("show", key[:8], db_path=path)
+    assert shown.exit_code == 0 and '"seed": 5' in shown.output and "m12 = " in shown.output
+    stats = _run("stats", db_path=path)
+    assert f"{len(classics.CLASSICS) + 1} scheme(s)" in stats.output
+    compared = _run("compare", "--max-dim", "3", db_path=path)
+    lines = {line.split()[0]: line.split() for line in compared.output.splitlines()[2:]}
+    assert lines["2x2x2"][1:] == ["7", "7", "7", "7", "7", "7", "+0"]
+    assert lines["2x2x3"][-2:] == ["11", "+1"] and lines["2x3x3"][1] == "-"
+    assert "Sedoglavic" in compared.output

@@ -1,4 +1,309 @@
-"""Verbs of the flipgraph CLI: db (not yet implemented)."""
+"""Verbs of the flipgraph CLI: ``flipgraph db list|show|best|import|export|stats|check|compare``
+and ``build-catalogue`` — the scheme database (:mod:`flipgraph.db`).
+
+Every verb takes ``--db PATH`` (default: $FLIPGRAPH_DB, else the user database in the platform's
+data folder) and reads the shipped catalogue under it unless ``--no-catalogue``; writes go to
+``--db`` only.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
 import click
 
-COMMANDS: list[click.Command] = []
+from ..db import (Database, Entry, best_known, build_catalogue, default_database, shipped_path,
+                  usable_rings)
+from ..errors import FlipgraphError
+from ..rings import RINGS
+from ..scheme import parse_format
+
+RING = click.Choice(sorted(RINGS), case_sensitive=False)
+
+
+def _db_options(command):
+    """Add --db / --no-catalogue and pass the opened Database as ``db``."""
+
+    @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+                  help="database file (default: $FLIPGRAPH_DB or the user data folder)")
+    @click.option("--no-catalogue", is_flag=True, help="do not read the shipped catalogue")
+    @functools.wraps(command)
+    def wrapper(db_path, no_catalogue, **kwargs):
+        return command(db=default_database(db_path, catalogue=not no_catalogue), **kwargs)
+
+    return wrapper
+
+
+def _origin(db: Database, entry: Entry) -> str:
+    return "catalogue" if Path(entry.source) != db.path else "user"
+
+
+def _table(rows: list[list[str]]) -> None:
+    widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+
+
+def _entry_row(db: Database, e: Entry) -> list[str]:
+    reduced = "" if e.reduced_additions is None else f" ({e.reduced_additions})"
+    return [e.hash[:12], e.format_str, e.ring, str(e.rank), f"{e.naive_additions}{reduced}",
+            str(e.stability), _origin(db, e)]
+
+
+_HEADER = ["HASH", "FORMAT", "RING", "RANK", "ADDITIONS", "STABILITY", "IN"]
+
+
+# --------------------------------------------------------------------------- verbs
+@click.group("db")
+def db_group():
+    """Keep, query and exchange verified schemes (an HDF5 database).
+
+    Your database ($FLIPGRAPH_DB or ~/.local/share/flipgraph/schemes.h5, or --db PATH) is
+    read together with the shipped catalogue (schemes/catalogue.h5, read-only). Every scheme is
+    verified before it is written; the same scheme (up to term order and scaling) is kept once.
+
+    \b
+      flipgraph db best 4x3x3                 # finds a 3x3x4 scheme through a symmetry
+      flipgraph db list 3x3x3 --ring z2
+      flipgraph db import ../shared/anchors   # files or whole folders, any supported format
+      flipgraph db compare                    # our best ranks beside the best known ones
+    """
+
+
+@db_group.command("list")
+@click.argument("fmt", required=False, metavar="[FORMAT]")
+@click.option("--ring", type=RING, help="only schemes valid over this ring")
+@click.option("--rank", type=int, help="only this rank")
+@click.option("--max-rank", type=int, help="only ranks up to this")
+@click.option("--max-additions", type=int, help="only schemes with at most this many additions")
+@click.option("--limit", type=int, default=50, show_default=True, help="rows to print (0: all)")
+@_db_options
+def list_cmd(db, fmt, ring, rank, max_rank, max_additions, limit):
+    """List stored schemes, best first (rank, then additions).
+
+    FORMAT matches every permutation (4x3x3 also lists 3x3x4 schemes, which `db best` moves
+    through transpose/cyclic). ADDITIONS is naive (reduced in brackets when known).
+
+    Example: flipgraph db list 3x3x3 --ring zt --max-rank 23
+    """
+    want = parse_format(fmt) if fmt else None
+    entries = db.query(want, ring=ring, rank=rank, max_rank=max_rank, max_additions=max_additions)
+    if not entries:
+        click.echo("no schemes match")
+        return
+    shown = entries if limit <= 0 else entries[:limit]
+    _table([_HEADER] + [_entry_row(db, e) for e in shown])
+    if len(shown) < len(entries):
+        click.echo(f"... {len(entries) - len(shown)} more (use --limit 0)")
+    if want and any(e.format != want for e in shown):
+        click.echo(f"(formats other than {fmt} are permutations: `flipgraph db best {fmt}` moves them)")
+
+
+@db_group.command("show")
+@click.argument("hash_prefix", metavar="HASH")
+@click.option("--products/--no-products", default=True, help="print the products and outputs")
+@_db_options
+def show_cmd(db, hash_prefix, products):
+    """Show one stored scheme: facts, provenance and (by default) its products.
+
+    HASH is the canonical hash or any unique prefix of it (as `db list` prints).
+
+    Example: flipgraph db show 5f1c0e
+    """
+    from ..io import listing
+
+    entry = db.find(hash_prefix)
+    _describe(db, entry, db.provenance(entry))
+    if products:
+        click.echo(listing.write(db.get(entry)), nl=False)
+
+
+def _describe(db: Database, entry: Entry, provenance: dict) -> None:
+    click.echo(f"hash:       {entry.hash}")
+    click.echo(f"format:     {entry.format_str}" + (f"  ({entry.describe_symmetry()})" if entry.symmetry else ""))
+    click.echo(f"ring:       {entry.ring}")
+    click.echo(f"rank:       {entry.rank}")
+    reduced = "unknown" if entry.reduced_additions is None else entry.reduced_additions
+    click.echo(f"additions:  {entry.naive_additions} naive, reduced: {reduced}")
+    click.echo(f"stability:  {entry.stability} (Bini–Lotti factor)")
+    click.echo(f"stored in:  {entry.source} ({_origin(db, entry)})")
+    click.echo(f"provenance: {json.dumps(provenance, sort_keys=True)}")
+
+
+@db_group.command("best")
+@click.argument("fmt", metavar="FORMAT")
+@click.option("--ring", type=RING, help="the best scheme valid over this ring")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="also write the scheme to this file (format from the extension)")
+@_db_options
+def best_cmd(db, fmt, ring, output):
+    """The best stored scheme for FORMAT: lowest rank, then fewest additions.
+
+    Any permutation of FORMAT is used through the transpose/cyclic symmetries; the answer says
+    which, and the scheme printed or written is a verified scheme of FORMAT itself.
+
+    Example: flipgraph db best 4x3x3 --ring zt -o best433.json
+    """
+    n, m, p = parse_format(fmt)
+    found = db.best(n, m, p, ring=ring)
+    if found is None:
+        over = f" valid over {ring}" if ring else ""
+        raise FlipgraphError(f"no scheme for {fmt} (or a permutation){over} in {db.where()}")
+    scheme, entry = found
+    _describe(db, entry, entry.provenance)
+    click.echo(f"verified:   {scheme.format_str} rank {scheme.rank} over {scheme.ring.name}")
+    if output:
+        from .. import io
+
+        io.save(scheme, output)
+        click.echo(f"wrote {output}")
+
+
+@db_group.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@_db_options
+def import_cmd(db, paths):
+    """Import scheme files or whole folders (every supported format) in one transaction.
+
+    Every scheme is verified first; an invalid one aborts the import and nothing is written.
+    Schemes already stored (same canonical form) are counted, not duplicated. Files holding
+    several schemes (AlphaTensor .npz) import all of them.
+
+    Example: flipgraph db import ../shared/anchors/perminov ../shared/anchors/moosbauer/444-49-mod0.exp
+    """
+    from .. import io
+
+    items = []
+    for path in paths:
+        for source, scheme in io.load_all(path):
+            items.append((scheme, {"source": str(source), "method": "import"}))
+    if not items:
+        raise FlipgraphError(f"no scheme files found in {', '.join(map(str, paths))}")
+    with click.progressbar(length=len(items), label="verifying", file=click.get_text_stream("stderr")) as bar:
+        results = db.add_many(items, progress=lambda done, total: bar.update(1))
+    added = sum(1 for _, new in results if new)
+    click.echo(f"{len(items)} scheme(s) read, {added} added to {db.path}, "
+               f"{len(items) - added} already stored")
+
+
+@db_group.command("export")
+@click.argument("fmt", required=False, metavar="[FORMAT]")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="a file (the best scheme of FORMAT) or, with --all, a folder")
+@click.option("--ring", type=RING, help="only schemes valid over this ring")
+@click.option("--all", "every", is_flag=True, help="export every matching scheme into the folder")
+@click.option("--suffix", default=".json", show_default=True,
+              help="file type for --all (.json, .txt, .exp, ...: what flipgraph.io writes)")
+@_db_options
+def export_cmd(db, fmt, output, ring, every, suffix):
+    """Write schemes out in any supported format.
+
+    Without --all: the best scheme of FORMAT (moved to FORMAT if needed) to the file OUTPUT,
+    whose extension picks the format. With --all: every matching scheme (stored orientation) to
+    the folder OUTPUT, one file per scheme named <format>_r<rank>_<ring>_<hash12><suffix>.
+
+    Example: flipgraph db export 3x3x3 -o laderman.exp ; flipgraph db export --all -o out/
+    """
+    from .. import io
+
+    if not every:
+        if not fmt:
+            raise FlipgraphError("export: give a FORMAT (or --all to export a folder)")
+        found = db.best(*parse_format(fmt), ring=ring)
+        if found is None:
+            raise FlipgraphError(f"no scheme for {fmt} in {db.where()}")
+        io.save(found[0], output)
+        click.echo(f"wrote {output} ({found[1].format_str}, rank {found[1].rank})")
+        return
+    entries = db.query(parse_format(fmt) if fmt else None, ring=ring)
+    output.mkdir(parents=True, exist_ok=True)
+    for e in entries:
+        io.save(db.get(e), output / f"{e.format_str}_r{e.rank}_{e.ring}_{e.hash[:12]}{suffix}")
+    click.echo(f"wrote {len(entries)} scheme(s) to {output}")
+
+
+@db_group.command("stats")
+@_db_options
+def stats_cmd(db):
+    """Counts per file, ring and format.
+
+    Example: flipgraph db stats --db my.h5
+    """
+    info = db.stats()
+    click.echo(f"schema version {info['schema_version']}; {info['schemes']} scheme(s)")
+    for path, facts in info["files"].items():
+        click.echo(f"  {path}: {facts['schemes']} scheme(s), {facts['bytes']} bytes")
+    if info["rings"]:
+        click.echo("rings:   " + ", ".join(f"{k} {v}" for k, v in sorted(info["rings"].items())))
+        click.echo("formats: " + ", ".join(f"{k} {v}" for k, v in sorted(info["formats"].items())))
+
+
+@db_group.command("check")
+@_db_options
+def check_cmd(db):
+    """Re-verify every stored scheme (Brent equations, canonical hash, index row).
+
+    Exit code 0 when all is well, 1 when a problem is found (each printed on one line).
+
+    Example: flipgraph db check --db my.h5
+    """
+    total = len(db)
+    with click.progressbar(length=total, label="checking", file=click.get_text_stream("stderr")) as bar:
+        problems = db.check(progress=lambda done, _: bar.update(1))
+    for problem in problems:
+        click.echo(problem)
+    click.echo(f"{total} scheme(s) checked, {len(problems)} problem(s)")
+    if problems:
+        raise SystemExit(1)
+
+
+@db_group.command("compare")
+@click.option("--catalogue", "table_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="best known ranks in the fmm_sota.json layout (default: the shipped table)")
+@click.option("--max-dim", type=int, default=6, show_default=True, help="largest dimension listed")
+@click.option("--only-ours", is_flag=True, help="only formats for which we store a scheme")
+@_db_options
+def compare_cmd(db, table_path, max_dim, only_ours):
+    """Our best rank per ring beside the best known rank, per format (n ≤ m ≤ p).
+
+    A scheme counts for every permutation of its format; a zt scheme counts for every ring,
+    z for z and q. GAP = our best (any ring) − best known.
+
+    Example: flipgraph db compare --catalogue ../shared/anchors/fmm_sota.json --max-dim 5
+    """
+    table, source = best_known(table_path)
+    rings = ["z2", "z3", "zt", "z", "q"]
+    ours: dict[tuple[int, int, int], dict[str, int]] = {}
+    for e in db.entries():
+        key = tuple(sorted(e.format))
+        for ring in rings:
+            if e.ring in usable_rings(ring):
+                best = ours.setdefault(key, {})
+                best[ring] = min(best.get(ring, e.rank), e.rank)
+    formats = sorted(f for f in set(table) | set(ours) if max(f) <= max_dim and (f in ours or not only_ours))
+    rows = [["FORMAT", *(r.upper() for r in rings), "KNOWN", "GAP"]]
+    for f in formats:
+        mine = ours.get(f, {})
+        known = table.get(f)
+        gap = "" if not mine or known is None else f"{min(mine.values()) - known:+d}"
+        rows.append(["x".join(map(str, f)), *(str(mine.get(r, "-")) for r in rings),
+                     str(known if known is not None else "?"), gap])
+    click.echo(f"best known ranks: {source}")
+    _table(rows)
+
+
+@db_group.command("build-catalogue")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help=f"catalogue file (default: {shipped_path()})")
+def build_catalogue_cmd(out):
+    """Add the classic hand-written schemes (Strassen, Winograd, Laderman) to the shipped
+    catalogue. Idempotent; searched schemes already there are kept. Maintainers only.
+
+    Example: flipgraph db build-catalogue
+    """
+    for key, added in build_catalogue(out):
+        click.echo(f"{key[:12]} {'added' if added else 'already there'}")
+
+
+COMMANDS: list[click.Command] = [db_group]
