@@ -15,8 +15,10 @@ from .lift import LiftResult, lift
 from .rings import Q, Z, Z2, Z3, ZT, ring
 from .scheme import Scheme, standard
 from .verify import verify
+from .io import load, save
 
 __version__ = "0.1.0"
 
 __all__ = ["Scheme", "standard", "ring", "Z2", "Z3", "ZT", "Z", "Q", "verify", "classics",
-           "lift", "LiftResult", "FlipgraphError", "FormatError", "SchemeError", "__version__"]
+           "load", "save", "lift", "LiftResult", "FlipgraphError", "FormatError", "SchemeError",
+           "__version__"]

@@ -1,1 +1,177 @@
-"""Readers and writers of scheme files (native JSON and the field's public formats)."""
+"""Readers and writers of scheme files: the native JSON and the field's public formats.
+
+    load(path, fmt=None, ring=None, key=None) -> Scheme          one scheme
+    load_all(path, fmt=None, ring=None) -> [(key, Scheme), ...]  every scheme in a file
+    save(scheme, path, fmt=None, meta=None)                       write (atomically)
+    FORMATS                                                       name -> Format
+
+Formats (name: suffix, read/write):
+
+    native       .json  read/write  flipgraph's own JSON (project convention, exact, ring kept)
+    perminov     .json  read/write  Perminov JSON (n, m, z2, u, v, w; w over C transposed)
+    txt          .txt   read/write  readable listing m1 = (a11 + a22)(b11 + b22) / c11 = m1 + m4
+    exp          .exp   read/write  Moosbauer products (a11+a12)*(b21)*(c11), trace convention
+    maple        .m     read        Maple list of [a, b, c] triples, trace convention
+    alphatensor  .npz   read        AlphaTensor factorizations, keyed "n,m,p" (safe loader)
+
+The format is ``fmt`` when given, else the suffix (a ``.json`` file is native when it has the key
+"flipgraph", else Perminov). Every scheme comes back in the project convention (C NOT transposed).
+The ring is ``ring`` when given, else the file's own (native "ring", Perminov "z2", ``mod2``/``f2``
+in Moosbauer and AlphaTensor file names), else the smallest of zt, z, q holding the values.
+Readers are strict: a malformed file is a FormatError whose one-line message names file and line
+or key. Loading does not verify: call :func:`flipgraph.verify` on the result.
+
+Example::
+
+    >>> from flipgraph import classics, io, verify
+    >>> io.save(classics.strassen(), "/tmp/strassen.exp")
+    >>> s = io.load("/tmp/strassen.exp")
+    >>> s.format, s.rank, s.ring.name, bool(verify(s))
+    ((2, 2, 2), 7, 'zt', True)
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..errors import FormatError
+from ..scheme import Scheme
+from . import alphatensor, exp, listing, maple, native, perminov
+
+__all__ = ["load", "load_all", "load_with_meta", "save", "FORMATS", "Format", "format_of"]
+
+
+@dataclass(frozen=True)
+class Format:
+    """A file format: its suffix, a reader (path, where, ring) -> [(key, Scheme)], and a writer
+    (scheme, meta) -> text, or None when flipgraph only reads it."""
+
+    name: str
+    suffix: str
+    read: Callable
+    write: Callable | None
+    description: str
+
+
+def _text(path) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"{path}: not a UTF-8 text file (byte {exc.start})") from None
+
+
+def _one(parse):
+    """A reader for single-scheme files, keyed by the file name."""
+    return lambda path, where, ring: [(Path(path).name, parse(path, where, ring))]
+
+
+FORMATS: dict[str, Format] = {f.name: f for f in (
+    Format("native", ".json",
+           _one(lambda path, where, ring: native.parse(_text(path), where, ring)[0]),
+           lambda scheme, meta: native.write(scheme, meta),
+           "flipgraph JSON: format, ring, rank, U/V/W (C not transposed), optional meta"),
+    Format("perminov", ".json",
+           _one(lambda path, where, ring: perminov.parse(_text(path), where, ring)),
+           lambda scheme, meta: perminov.write(scheme),
+           "Perminov JSON: n, m, z2, u/v/w with w over C transposed, listing lines"),
+    Format("txt", ".txt",
+           _one(lambda path, where, ring: listing.parse(_text(path), where, ring)),
+           lambda scheme, meta: listing.write(scheme),
+           "readable listing: m1 = (a11 + a22)(b11 + b22), c11 = m1 + m4 - m5 + m7"),
+    Format("exp", ".exp",
+           _one(lambda path, where, ring: exp.parse(_text(path), where, path, ring)),
+           lambda scheme, meta: exp.write(scheme),
+           "Moosbauer .exp: (a11+a12)*(b21)*(c11) per line, trace convention"),
+    Format("maple", ".m",
+           _one(lambda path, where, ring: maple.parse(_text(path), where, path, ring)),
+           None, "Maple list of [a, b, c] triples, trace convention (read only)"),
+    Format("alphatensor", ".npz", lambda path, where, ring: alphatensor.parse_all(path, where, ring),
+           None, "AlphaTensor factorizations, key 'n,m,p' (read only, no arbitrary unpickling)"),
+)}
+_ALIASES = {"json": "native", "listing": "txt", "npz": "alphatensor", "m": "maple"}
+
+
+def format_of(path, fmt: str | None = None, *, for_writing: bool = False) -> Format:
+    """The Format named ``fmt`` (or an alias: json, listing, npz, m), else the one of the path's
+    suffix; a ``.json`` file being read is native when it has the key "flipgraph"."""
+    if fmt is not None:
+        name = _ALIASES.get(fmt.lower(), fmt.lower())
+        if name not in FORMATS:
+            raise FormatError(f"unknown file format {fmt!r}: choose one of {', '.join(FORMATS)}")
+        return FORMATS[name]
+    suffix = Path(path).suffix.lower()
+    if suffix == ".json" and not for_writing:
+        return FORMATS["native" if _is_native(path) else "perminov"]
+    for f in FORMATS.values():
+        if f.suffix == suffix:
+            return f
+    raise FormatError(f"{path}: cannot tell the file format from the suffix {suffix or '(none)'!r}; "
+                      f"name it with --to/fmt: one of {', '.join(FORMATS)}")
+
+
+def load_all(path, fmt: str | None = None, ring=None) -> list[tuple[str, Scheme]]:
+    """Every scheme in the file as (key, Scheme): the AlphaTensor keys "n,m,p", else one entry
+    keyed by the file name. Not verified."""
+    return format_of(path, fmt).read(path, str(path), ring)
+
+
+def load(path, fmt: str | None = None, ring=None, key: str | None = None) -> Scheme:
+    """The one scheme in the file (``key`` picks an entry of a many-scheme file, e.g. "3,3,3" or
+    "3x3x3" in an AlphaTensor archive). Not verified."""
+    entries = load_all(path, fmt, ring)
+    if key is not None:
+        wanted = key.replace("x", ",")
+        for k, scheme in entries:
+            if k == wanted or k == key:
+                return scheme
+        raise FormatError(f"{path}: no entry {key!r} (the file holds {len(entries)}, e.g. "
+                          f"{', '.join(k for k, _ in entries[:5])})")
+    if len(entries) != 1:
+        raise FormatError(f"{path}: holds {len(entries)} schemes; pick one with a key, e.g. "
+                          f"{entries[0][0] if entries else 'n,m,p'!r}")
+    return entries[0][1]
+
+
+def load_with_meta(path, ring=None) -> tuple[Scheme, dict]:
+    """A native JSON file's scheme and its "meta" dictionary (provenance)."""
+    return native.parse(_text(path), str(path), ring)
+
+
+def save(scheme: Scheme, path, fmt: str | None = None, meta: dict | None = None) -> None:
+    """Write ``scheme`` to ``path`` in ``fmt`` (default: by suffix; ``.json`` is native). ``meta``
+    (a JSON-serialisable dict) is kept by the native format only. The file is written to a
+    temporary file in the same folder and renamed, so a failure never leaves half a file."""
+    target = format_of(path, fmt, for_writing=True)
+    if target.write is None:
+        raise FormatError(f"{path}: flipgraph reads {target.name} files but does not write them; "
+                          f"writable formats: {', '.join(n for n, f in FORMATS.items() if f.write)}")
+    text = target.write(scheme, meta)
+    folder = Path(path).resolve().parent
+    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, delete=False,
+                                         prefix=f".{Path(path).name}.", suffix=".tmp")
+    try:
+        with handle:
+            handle.write(text)
+        os.chmod(handle.name, 0o666 & ~_umask())
+        os.replace(handle.name, path)
+    except BaseException:
+        os.unlink(handle.name)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _is_native(path) -> bool:
+    try:
+        data = json.loads(_text(path))
+    except json.JSONDecodeError:
+        return True   # let the native reader report the syntax error with its line
+    return isinstance(data, dict) and "flipgraph" in data

@@ -2,18 +2,21 @@
 
 A form is a signed sum of terms ``[coef][*]<letter><index>``; the coefficient is an integer, a
 fraction ``p/q`` or absent (1). The index is either two digits ``ij`` (1-based, for dimensions
-below 10), ``i_j`` or ``(i,j)`` (any size), or, with ``flat=True``, one number ``k`` (1-based).
+below 10), ``i_j``, ``(i,j)`` or ``[i,j]`` (any size), or, with ``flat=True``, one number ``k``
+(1-based). The single token ``0`` is the zero form.
 """
 from __future__ import annotations
 
 import re
 from fractions import Fraction
 
+import numpy as np
+
 from ..errors import FormatError
 
 _TERM = re.compile(
     r"\s*([+-])?\s*(\d+(?:/\d+)?)?\s*\*?\s*([a-zA-Z])"
-    r"(?:(\d+)_(\d+)|\((\d+)\s*,\s*(\d+)\)|(\d+))\s*"
+    r"(?:(\d+)_(\d+)|[(\[]\s*(\d+)\s*,\s*(\d+)\s*[)\]]|(\d+))\s*"
 )
 
 
@@ -25,6 +28,8 @@ def parse_form(text: str, letter: str, *, flat: bool = False) -> dict[tuple[int,
     if text.startswith("(") and text.endswith(")") and text.count("(") == 1:
         text = text[1:-1]
     pos, out = 0, {}
+    if text == "0":
+        return out
     if not text:
         raise FormatError("empty linear form")
     while pos < len(text):
@@ -90,3 +95,45 @@ def scheme_from_forms(fmt: tuple[int, int, int], products: list[tuple[str, str]]
 def _check(condition: bool, message: str) -> None:
     if not condition:
         raise FormatError(message)
+
+
+def parse_at(text: str, letter: str, where: str, *, flat: bool = False) -> dict[tuple[int, ...], Fraction]:
+    """:func:`parse_form`, with ``where`` (file and line) prefixed to any error message."""
+    try:
+        return parse_form(text, letter, flat=flat)
+    except FormatError as exc:
+        raise FormatError(f"{where}: {exc}") from None
+
+
+def scheme_from_trace_triples(triples: list[tuple[str, str, str, str]], where: str,
+                              fmt: tuple[int, int, int] | None = None, ring=None):
+    """Build a Scheme from products written as trace-convention triples (Moosbauer ``.exp``,
+    Maple ``.m``): ``triples[q] = (location, a-form, b-form, c-form)`` with the scheme satisfying
+    sum_q a·b·c = trace(A·B·C), so ``c_ki`` (1-based) marks the output entry C[i, k].
+
+    The format is ``fmt`` when given (indices beyond it are errors), else read off the largest
+    indices (in a valid scheme every row and column of A, B and C occurs). ``ring`` is the ring
+    to read the values in (None: the smallest of zt, z, q). Converted to the project convention.
+    """
+    from .common import build, choose_ring
+
+    parsed = [(loc, parse_at(a, "a", loc), parse_at(b, "b", loc), parse_at(c, "c", loc))
+              for loc, a, b, c in triples]
+    if fmt is None:
+        def largest(*picks):
+            return 1 + max([idx[pos] for t in parsed for k, pos in picks for idx in t[k]], default=0)
+        fmt = (largest((1, 0), (3, 1)), largest((1, 1), (2, 0)), largest((2, 1), (3, 0)))
+    n, m, p = fmt
+    r = len(parsed)
+    U, V, W = (np.zeros((r, cols), dtype=object) for cols in (n * m, m * p, n * p))
+    for q, (loc, a, b, c) in enumerate(parsed):
+        for (i, j), x in a.items():
+            _check(i < n and j < m, f"{loc}: a{i + 1}{j + 1} outside a {n}x{m} matrix")
+            U[q, i * m + j] = x
+        for (j, k), x in b.items():
+            _check(j < m and k < p, f"{loc}: b{j + 1}{k + 1} outside a {m}x{p} matrix")
+            V[q, j * p + k] = x
+        for (k, i), x in c.items():
+            _check(i < n and k < p, f"{loc}: c{k + 1}{i + 1} outside a {p}x{n} matrix (C transposed)")
+            W[q, i * p + k] = x
+    return build(where, fmt, U, V, W, choose_ring(ring, None, U, V, W))

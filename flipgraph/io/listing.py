@@ -1,0 +1,178 @@
+"""The human-readable listing (``.txt``), also the style of Perminov's "multiplications" and
+"elements" lines. Project convention: C is NOT transposed, ``c12`` is C[0, 1].
+
+    # format: 2x2x2
+    # ring: zt
+    m1 = (a11 + a22)(b11 + b22)
+    ...
+    c11 = m1 + m4 - m5 + m7
+
+Products ``m<q> = (<a-form>)(<b-form>)`` (a ``*`` between the factors is optional), numbered 1..r
+in any order; outputs ``c<ik> = <form in m1..mr>`` (``c11 = 0`` or a missing line: no product
+contributes). Coefficients are written before the variable, ``2a11``, ``1/2*b23``, ``-m4``.
+Indices are two digits ``ij`` (1-based) below 10 and ``i_j`` otherwise. Lines starting with ``#``
+are comments, except ``# format: NxMxP`` and ``# ring: R``, which the reader honours; without them
+the format is read off the largest indices and the ring is the smallest of zt, z, q.
+"""
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+import numpy as np
+
+from ..errors import FormatError, SchemeError
+from ..rings import ring as as_ring
+from ..scheme import Scheme, parse_format
+from .common import build, choose_ring, signed_values
+from .forms import parse_at
+
+_PRODUCT = re.compile(r"\s*m(\d+)\s*=(.*)$")
+_OUTPUT = re.compile(r"\s*(c[^=]*?)\s*=(.*)$")
+_DIRECTIVE = re.compile(r"#\s*(format|ring)\s*:\s*(\S+)\s*$")
+
+
+def entry_names(letter: str, rows: int, cols: int) -> list[str]:
+    """Names of a rows×cols matrix's entries in row-major order: a11, a12, ... (a1_10 when wide)."""
+    wide = max(rows, cols) >= 10
+    return [f"{letter}{i + 1}_{j + 1}" if wide else f"{letter}{i + 1}{j + 1}"
+            for i in range(rows) for j in range(cols)]
+
+
+def form_text(row, names: list[str], *, times: str = "", spaced: bool = True) -> str:
+    """``row`` (coefficients) as a linear form over ``names``: ``a11 - 2a12 + 1/2a21``; ``0`` if empty."""
+    plus, minus = (" + ", " - ") if spaced else ("+", "-")
+    out = ""
+    for x, name in zip(row, names):
+        x = Fraction(x)
+        if x == 0:
+            continue
+        sign = (minus if out else "-") if x < 0 else (plus if out else "")
+        out += sign + (name if abs(x) == 1 else f"{abs(x)}{times}{name}")
+    return out or "0"
+
+
+def split_groups(text: str, where: str, separator: str = "*") -> list[str]:
+    """The top-level parenthesised groups of ``text`` (``(x)*(y)`` or ``(x)(y)`` -> ["x", "y"]);
+    only blanks and one optional ``separator`` may stand between groups."""
+    groups, depth, start, seps = [], 0, 0, 0
+    for pos, ch in enumerate(text):
+        if ch == "(":
+            if depth == 0:
+                start, seps = pos + 1, 0
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                raise FormatError(f"{where}: unbalanced ')' in {text.strip()!r}")
+            if depth == 0:
+                groups.append(text[start:pos])
+        elif depth == 0 and not ch.isspace():
+            if ch != separator or seps or not groups:
+                raise FormatError(f"{where}: unexpected {ch!r} outside parentheses in {text.strip()!r}")
+            seps += 1
+    if depth:
+        raise FormatError(f"{where}: unbalanced '(' in {text.strip()!r}")
+    return groups
+
+
+def write(scheme: Scheme, *, times: str = "", header: bool = True) -> str:
+    """The listing of ``scheme`` (with the ``# format`` / ``# ring`` header unless ``header`` is
+    False); ``times=" * "`` puts a star between the two factors, Perminov's style."""
+    lines = ([f"# format: {scheme.format_str}", f"# ring: {scheme.ring.name}",
+              f"# rank {scheme.rank}; C is not transposed: c12 is row 1, column 2 of C"]
+             if header else [])
+    return "\n".join(lines + product_lines(scheme, times) + output_lines(scheme)) + "\n"
+
+
+def product_lines(scheme: Scheme, times: str = "") -> list[str]:
+    """``m1 = (a11 + a22)(b11 + b22)``, one per product."""
+    n, m, p = scheme.format
+    U, V, _ = signed_values(scheme)
+    an, bn = entry_names("a", n, m), entry_names("b", m, p)
+    return [f"m{q + 1} = ({form_text(a, an)}){times}({form_text(b, bn)})"
+            for q, (a, b) in enumerate(zip(U, V))]
+
+
+def output_lines(scheme: Scheme) -> list[str]:
+    """``c11 = m1 + m4 - m5 + m7``, one per entry of C (row-major)."""
+    n, _, p = scheme.format
+    _, _, W = signed_values(scheme)
+    mn = [f"m{q + 1}" for q in range(scheme.rank)]
+    return [f"{name} = {form_text(W[:, c], mn)}" for c, name in enumerate(entry_names("c", n, p))]
+
+
+def parse(text: str, where: str, ring=None) -> Scheme:
+    """The scheme in listing text (see the module docstring)."""
+    items, fmt, flag = [], None, None
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        directive = _DIRECTIVE.match(stripped)
+        if directive:
+            key, value = directive.groups()
+            try:
+                fmt, flag = (parse_format(value), flag) if key == "format" else (fmt, as_ring(value))
+            except SchemeError as exc:
+                raise FormatError(f"{where}: line {number}: {exc}") from None
+        elif stripped and not stripped.startswith("#"):
+            items.append((f"{where}: line {number}", stripped))
+    return parse_lines(items, where, fmt, ring if ring is not None else flag)
+
+
+def parse_lines(items: list[tuple[str, str]], where: str, fmt=None, ring=None) -> Scheme:
+    """The scheme in located lines ``(location, "m1 = ...")`` / ``(location, "c11 = ...")``."""
+    products, outputs = {}, []
+    for loc, line in items:
+        product, output = _PRODUCT.match(line), _OUTPUT.match(line)
+        if product:
+            q = int(product.group(1))
+            if q in products:
+                raise FormatError(f"{loc}: product m{q} defined twice")
+            groups = split_groups(product.group(2), loc)
+            if len(groups) != 2:
+                raise FormatError(f"{loc}: expected m{q} = (a-form)(b-form), found {len(groups)} "
+                                  f"parenthesised factor(s)")
+            products[q] = (loc, parse_at(groups[0], "a", loc), parse_at(groups[1], "b", loc))
+        elif output:
+            target = parse_at(output.group(1), "c", loc)
+            if len(target) != 1 or next(iter(target.values())) != 1:
+                raise FormatError(f"{loc}: left side {output.group(1)!r} is not one entry cik")
+            outputs.append((loc, next(iter(target)), parse_at(output.group(2), "m", loc, flat=True)))
+        else:
+            raise FormatError(f"{loc}: expected 'm<q> = (...)(...)' or 'c<ik> = ...', got {line[:40]!r}")
+    r = len(products)
+    if sorted(products) != list(range(1, r + 1)):
+        missing = min(set(range(1, r + 1)) - set(products))
+        raise FormatError(f"{where}: products must be numbered m1..m{r}; m{missing} is missing")
+    order = [products[q] for q in range(1, r + 1)]
+    if fmt is None:
+        def largest(values):
+            return 1 + max(values, default=0)
+        fmt = (largest([i for _, a, _ in order for i, _ in a] + [i for _, (i, _), _ in outputs]),
+               largest([j for _, a, _ in order for _, j in a] + [j for _, _, b in order for j, _ in b]),
+               largest([k for _, _, b in order for _, k in b] + [k for _, (_, k), _ in outputs]))
+    n, m, p = fmt
+    U, V, W = (np.zeros((r, cols), dtype=object) for cols in (n * m, m * p, n * p))
+    for q, (loc, a, b) in enumerate(order):
+        for (i, j), x in a.items():
+            _inside(i < n and j < m, loc, f"a{i + 1}{j + 1}", n, m)
+            U[q, i * m + j] = x
+        for (j, k), x in b.items():
+            _inside(j < m and k < p, loc, f"b{j + 1}{k + 1}", m, p)
+            V[q, j * p + k] = x
+    seen = set()
+    for loc, (i, k), form in outputs:
+        _inside(i < n and k < p, loc, f"c{i + 1}{k + 1}", n, p)
+        if (i, k) in seen:
+            raise FormatError(f"{loc}: output c{i + 1}{k + 1} defined twice")
+        seen.add((i, k))
+        for (q,), x in form.items():
+            if q >= r:
+                raise FormatError(f"{loc}: m{q + 1} is used but only {r} products are defined")
+            W[q, i * p + k] = x
+    return build(where, fmt, U, V, W, choose_ring(ring, None, U, V, W))
+
+
+def _inside(ok: bool, loc: str, entry: str, rows: int, cols: int) -> None:
+    if not ok:
+        raise FormatError(f"{loc}: {entry} outside a {rows}x{cols} matrix")
