@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from flipgraph import classics, verify
 from flipgraph.additions import (STRATEGIES, cse, naive_additions, naive_total, reduce_additions,
-                                 stability_factor)
+                                 reduced_total, stability_factor)
 from flipgraph.cli import main
 from flipgraph.errors import SchemeError
 from flipgraph.rings import Q, Z, ZT
@@ -116,6 +116,14 @@ def test_q_and_z2_schemes():
     z2 = classics.winograd().mod(2)
     red = reduce_additions(z2, restarts=5)
     assert red.slp.check() and red.reduced.total <= 15
+
+
+def test_reduced_total_is_the_quick_objective():
+    assert reduced_total(classics.winograd()) == 15
+    assert reduced_total(classics.strassen()) == 18
+    lad = classics.laderman()
+    full = reduce_additions(lad, restarts=60).reduced.total
+    assert full <= reduced_total(lad, restarts=2) <= naive_total(lad)
 
 
 def test_invalid_scheme_is_refused():
