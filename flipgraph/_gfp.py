@@ -3,7 +3,7 @@
 :class:`GFpSolver` row-reduces the augmented matrix [J | I] once. The right half is a transform P with
 P·J in reduced row-echelon form, so each later solve is one product P·b: the rows of P·b past the rank
 must vanish (else J·x = b has no solution), and the first ``rank`` entries are the pivot coordinates of
-the solution whose free coordinates are 0.
+the solution whose free coordinates are 0. The reduced rows also give a basis of the kernel.
 
 GF(2) uses a bit-packed elimination (uint64 rows, numba): for a 4096 × 2352 Jacobian (4x4x4, rank 49)
 galois' ``row_reduce`` took 10 s on this machine, the packed kernel well under a second. Other primes
@@ -35,9 +35,10 @@ class GFpSolver:
         self.rows = np.flatnonzero(nonzero)
         sub = J[self.rows][:, order]
         if self.p == 2:
-            self.rank, pivots, self._P = _reduce_gf2(sub)
+            self.rank, pivots, self._R, self._P = _reduce_gf2(sub)
         else:
-            self.rank, pivots, self._P = _reduce_galois(sub, self.p)
+            self.rank, pivots, self._R, self._P = _reduce_galois(sub, self.p)
+        self._order, self._pivot_positions = order, pivots
         self.pivots = order[pivots]                   # pivot columns of J, in pivot-row order
 
     @property
@@ -56,6 +57,15 @@ class GFpSolver:
         x = np.zeros(self.shape[1], dtype=np.int64)
         x[self.pivots] = y[:self.rank]
         return x
+
+    def kernel(self) -> np.ndarray:
+        """A basis of the solutions of J·x = 0 (one row per free coordinate, int64 mod p)."""
+        cols = self.shape[1]
+        free = np.setdiff1d(np.arange(cols), self._pivot_positions)      # in pivot-order positions
+        basis = np.zeros((free.size, cols), dtype=np.int64)
+        basis[np.arange(free.size), self._order[free]] = 1
+        basis[:, self.pivots] = (-self._R[:, free].T.astype(np.int64)) % self.p
+        return basis
 
     def _apply(self, b: np.ndarray) -> np.ndarray:
         if self.p == 2:
@@ -87,8 +97,8 @@ def _reduce_gf2(J: np.ndarray):
     packed = _pack(aug)
     rank, pivots = _eliminate_packed(packed, cols)
     # the transform P = right half of the reduced [J | I], still packed (bit j = row j of J)
-    P = np.unpackbits(packed.view(np.uint8), axis=1, bitorder="little")[:, cols:cols + rows]
-    return rank, pivots, _pack(P)
+    bits = np.unpackbits(packed.view(np.uint8), axis=1, bitorder="little")
+    return rank, pivots, bits[:rank, :cols], _pack(bits[:, cols:cols + rows])
 
 
 @njit(cache=True)
@@ -136,4 +146,4 @@ def _reduce_galois(J: np.ndarray, p: int):
     nonzero = left.any(axis=1)
     rank = int(nonzero.sum())
     pivots = np.array([int(np.flatnonzero(left[i])[0]) for i in range(rank)], dtype=np.int64)
-    return rank, pivots, R[:, cols:]
+    return rank, pivots, left[:rank], R[:, cols:]

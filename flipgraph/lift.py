@@ -78,6 +78,8 @@ class LiftResult:
 
     def __str__(self) -> str:
         head = f"{self.source.format_str} rank {self.source.rank} over {self.source.ring.name}"
+        if self.method == "none":
+            return f"{head}: nothing to lift, already over {self.ring}"
         if self.scheme is not None:
             msg = f"{head}: lifts to {self.ring} ({self.method}, {self.seconds:.2f} s)"
             return msg if self.ok else f"{msg}; {self.reason}"
@@ -89,9 +91,9 @@ def lift(scheme: Scheme, to: str = "z", steps: int | None = None, tries: int = 8
     """Lift a Z2 or Z3 scheme to Z (``to="z"``, the default) or Q (``to="q"``).
 
     ``steps`` fixes the p-adic precision (lift mod p^steps; default: try 20, 40, 60 bits in turn).
-    ``tries`` bounds the number of choices of free coordinates (the first one keeps the
-    representatives in {-1, 0, 1}; later ones draw random signs for the free ±1 coordinates (Z2) or a
-    random pivot order (Z3)). Returns a :class:`LiftResult`; every scheme in it is verified exactly.
+    ``tries`` bounds the number of choices of free coordinates: the first pivots the nonzero
+    coordinates first (so the free ones are mostly zeros, kept at 0); later ones shuffle the pivot
+    order within nonzeros and zeros (and, over Z2, draw random signs for free ±1 coordinates). Returns a :class:`LiftResult`; every scheme in it is verified exactly.
     Raises SchemeError if the input is not a valid scheme over its own ring.
     """
     start = time.perf_counter()
@@ -170,16 +172,15 @@ class _Hensel:
         p, F = self.p, self.F0.copy()
         solver = self.solver
         if rng is not None:
+            order = self.order.copy()
+            nonzero = int((F != 0).sum())
+            rng.shuffle(order[:nonzero])
+            rng.shuffle(order[nonzero:])
+            solver = GFpSolver(self.J, p, order)
             if p == 2:
                 free = np.setdiff1d(np.arange(F.size), solver.pivots)
                 ones = free[F[free] == 1]
                 F[ones] = rng.choice(np.array([-1, 1]), size=ones.size)
-            else:
-                order = self.order.copy()
-                nz = int((F != 0).sum())
-                rng.shuffle(order[:nz])
-                rng.shuffle(order[nz:])
-                solver = GFpSolver(self.J, p, order)
         if steps is None:
             checkpoints = [math.ceil(bits / math.log2(p)) for bits in _CHECKPOINT_BITS]
         else:
@@ -277,9 +278,6 @@ def _sign_search(scheme: Scheme, rng, exhaustive_bits: int = 16, samples: int = 
     ``samples`` random points are tried; each candidate is checked exactly on the nonlinear equations
     and the winner by :func:`verify`.
     """
-    import galois
-
-    GF2 = galois.GF(2)
     r, na, nb, nc = scheme.rank, scheme.U.shape[1], scheme.V.shape[1], scheme.W.shape[1]
     F = np.concatenate([scheme.U.ravel(), scheme.V.ravel(), scheme.W.ravel()])
     coords = np.flatnonzero(F)
@@ -309,10 +307,11 @@ def _sign_search(scheme: Scheme, rng, exhaustive_bits: int = 16, samples: int = 
                 gauge.append(row)
     A = np.vstack([rows % 2] + gauge)
     rhs = np.concatenate([minus % 2, np.zeros(len(gauge), dtype=np.int64)])
-    base = GFpSolver(A, 2).solve(rhs)
+    solver = GFpSolver(A, 2)
+    base = solver.solve(rhs)
     if base is None:
         return None                                        # no signs exist on this support
-    kernel = np.asarray(GF2(A).null_space(), dtype=np.uint8)
+    kernel = solver.kernel()
     d = kernel.shape[0]
     nonlinear = counts >= 3
     if d <= exhaustive_bits:
