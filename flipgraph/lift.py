@@ -47,6 +47,7 @@ __all__ = ["LiftResult", "lift", "rational_reconstruction"]
 
 _RING_ORDER = {"zt": 0, "z": 1, "q": 2}
 _CHECKPOINT_BITS = (20, 40, 60)       # try reconstruction at these p-adic precisions (in bits)
+_REPAIRS = 64                         # random kernel moves to get past an inconsistent later step
 
 
 @dataclass
@@ -185,13 +186,24 @@ class _Hensel:
             checkpoints = [math.ceil(bits / math.log2(p)) for bits in _CHECKPOINT_BITS]
         else:
             checkpoints = [steps]
-        e, why = 1, ""
+        e, why, repairs, previous = 1, "", 0, None
+        kernel = None
+        rng = rng if rng is not None else np.random.default_rng(0)
         for K in checkpoints:
             while e < K:
                 b = _defect(F, self.dims, self.T, p ** (e + 1)) // p ** e
                 x = solver.solve(b)
+                if x is None and previous is not None and repairs < _REPAIRS:
+                    # a singular point: redo the previous step with a random kernel vector added
+                    kernel = solver.kernel() if kernel is None else kernel
+                    F_prev, x_prev = previous
+                    z = rng.integers(0, p, kernel.shape[0])
+                    F = F_prev + p ** (e - 1) * ((x_prev + z @ kernel) % p)
+                    repairs += 1
+                    continue
                 if x is None:
                     return None, e, f"Hensel step {e} inconsistent for this choice of free coordinates"
+                previous = (F, x)
                 F = F + p ** e * x
                 e += 1
             found = self._reconstruct(F, p ** K)
