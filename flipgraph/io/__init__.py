@@ -47,14 +47,16 @@ __all__ = ["load", "load_all", "load_with_meta", "save", "FORMATS", "Format", "f
 
 @dataclass(frozen=True)
 class Format:
-    """A file format: its suffix, a reader (path, where, ring) -> [(key, Scheme)], and a writer
-    (scheme, meta) -> text, or None when flipgraph only reads it."""
+    """A file format: its suffix, a reader (path, where, ring, keys) -> [(key, Scheme)] (``keys``:
+    the entries wanted from a many-scheme file, None for all), and a writer (scheme, meta) -> text,
+    or None when flipgraph only reads it."""
 
     name: str
     suffix: str
     read: Callable
     write: Callable | None
     description: str
+    many: bool = False
 
 
 def _text(path) -> str:
@@ -66,7 +68,7 @@ def _text(path) -> str:
 
 def _one(parse):
     """A reader for single-scheme files, keyed by the file name."""
-    return lambda path, where, ring: [(Path(path).name, parse(path, where, ring))]
+    return lambda path, where, ring, keys=None: [(Path(path).name, parse(path, where, ring))]
 
 
 FORMATS: dict[str, Format] = {f.name: f for f in (
@@ -89,8 +91,8 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("maple", ".m",
            _one(lambda path, where, ring: maple.parse(_text(path), where, path, ring)),
            None, "Maple list of [a, b, c] triples, trace convention (read only)"),
-    Format("alphatensor", ".npz", lambda path, where, ring: alphatensor.parse_all(path, where, ring),
-           None, "AlphaTensor factorizations, key 'n,m,p' (read only, no arbitrary unpickling)"),
+    Format("alphatensor", ".npz", alphatensor.parse_all, None,
+           "AlphaTensor factorizations, key 'n,m,p' (read only, no arbitrary unpickling)", many=True),
 )}
 _ALIASES = {"json": "native", "listing": "txt", "npz": "alphatensor", "m": "maple"}
 
@@ -122,14 +124,15 @@ def load_all(path, fmt: str | None = None, ring=None) -> list[tuple[str, Scheme]
 def load(path, fmt: str | None = None, ring=None, key: str | None = None) -> Scheme:
     """The one scheme in the file (``key`` picks an entry of a many-scheme file, e.g. "3,3,3" or
     "3x3x3" in an AlphaTensor archive). Not verified."""
-    entries = load_all(path, fmt, ring)
     if key is not None:
-        wanted = key.replace("x", ",")
-        for k, scheme in entries:
-            if k == wanted or k == key:
-                return scheme
-        raise FormatError(f"{path}: no entry {key!r} (the file holds {len(entries)}, e.g. "
-                          f"{', '.join(k for k, _ in entries[:5])})")
+        source = format_of(path, fmt)
+        if not source.many:
+            raise FormatError(f"{path}: a {source.name} file holds one scheme; drop the key {key!r}")
+        entries = source.read(path, str(path), ring, {key, key.replace("x", ",")})
+        if not entries:
+            raise FormatError(f"{path}: no entry {key!r} (keys look like 'n,m,p')")
+        return entries[0][1]
+    entries = load_all(path, fmt, ring)
     if len(entries) != 1:
         raise FormatError(f"{path}: holds {len(entries)} schemes; pick one with a key, e.g. "
                           f"{entries[0][0] if entries else 'n,m,p'!r}")

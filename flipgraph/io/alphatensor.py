@@ -61,8 +61,9 @@ class _ArrayUnpickler(pickle.Unpickler):
                           f"are accepted)")
 
 
-def parse_all(path: str | Path, where: str, ring=None) -> list[tuple[str, Scheme]]:
-    """Every factorization in the archive, as ("n,m,p", Scheme) in the archive's order."""
+def parse_all(path: str | Path, where: str, ring=None, keys=None) -> list[tuple[str, Scheme]]:
+    """The factorizations in the archive (those in ``keys`` when given), as ("n,m,p", Scheme) in
+    the archive's order."""
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
@@ -74,6 +75,8 @@ def parse_all(path: str | Path, where: str, ring=None) -> list[tuple[str, Scheme
             if not info.filename.endswith(".npy"):
                 raise FormatError(f"{where}: unexpected member {info.filename!r} (expected n,m,p.npy)")
             key = info.filename[:-4]
+            if keys is not None and key not in keys:
+                continue
             loc = f"{where}: key {key!r}"
             fmt = _key_format(key, loc)
             if info.file_size > MAX_MEMBER_BYTES:
