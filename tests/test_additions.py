@@ -191,6 +191,18 @@ def test_cli_reduce_prints_counts_and_writes_reduced_json(tmp_path):
     assert data["complexity"] == {"naive": 24, "reduced": 15}
 
 
+def test_cli_reduce_classic_listing_and_plain_files():
+    res = CliRunner().invoke(main, ["reduce", "--classic", "winograd", "--restarts", "5",
+                                    "--listing"])
+    assert res.exit_code == 0, res.output
+    assert "total      24       15" in res.output and "m6 = l6 * r6" in res.output
+    res = CliRunner().invoke(main, ["reduce", str(anchor("3x3x3_m23_Z.json")), "--restarts", "5",
+                                    "--strategy", "greedy"])
+    assert res.exit_code == 0, res.output
+    assert "total     110" in res.output
+    assert CliRunner().invoke(main, ["reduce"]).exit_code == 2
+
+
 def test_cli_reduce_bad_input_is_one_line(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"n": [2, 2, 2], "m": 7, "u_fresh": [], "u": [], "v_fresh": [], "v": [],'

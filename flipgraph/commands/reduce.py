@@ -7,31 +7,31 @@ from pathlib import Path
 
 import click
 
+from .. import io
 from ..additions import STRATEGIES, reduce_additions
-from ..errors import FlipgraphError, FormatError
+from ..classics import CLASSICS
+from ..errors import FormatError
 from ..io.reduced import read_reduced, write_reduced
 
 
-def load_scheme(path: str):
-    """A scheme from any file the project reads; a reduced JSON (``u_fresh`` key) is expanded
-    back into its plain scheme (its reduction is discarded)."""
-    if path.endswith(".json"):
+def load_scheme(path: str, fmt: str | None = None):
+    """A scheme from any file :func:`flipgraph.io.load` reads; a reduced JSON (``u_fresh`` key)
+    is expanded back into its plain scheme (its reduction is discarded)."""
+    if fmt is None and path.endswith(".json"):
         try:
             data = json.loads(Path(path).read_text())
         except json.JSONDecodeError as exc:
             raise FormatError(f"{path}: line {exc.lineno}: not JSON ({exc.msg})") from None
         if isinstance(data, dict) and "u_fresh" in data:
             return read_reduced(path).to_scheme()
-    from .. import io
-
-    if not hasattr(io, "load"):
-        raise FlipgraphError(f"{path}: reading this format needs flipgraph.io.load (not available "
-                             f"in this build); reduced JSON files are read directly")
-    return io.load(path)
+    return io.load(path, fmt)
 
 
 @click.command("reduce")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.option("--classic", type=click.Choice(sorted(CLASSICS)), help="Reduce a built-in classic.")
+@click.option("--from", "fmt", type=click.Choice(sorted(io.FORMATS)),
+              help="Format of FILE (default: by suffix; reduced JSON is recognised by its keys).")
 @click.option("--restarts", default=300, show_default=True, type=click.IntRange(1),
               help="Seeded CSE runs per part (U, V, W); the best run of each part is kept.")
 @click.option("--strategy", default="all", show_default=True,
@@ -43,7 +43,7 @@ def load_scheme(path: str):
 @click.option("--out", "out", type=click.Path(dir_okay=False),
               help="Write the reduced program as reduced JSON (u_fresh/v_fresh/w_fresh form).")
 @click.option("--listing", is_flag=True, help="Print the straight-line program.")
-def reduce_cmd(file, restarts, strategy, seed, out, listing):
+def reduce_cmd(file, classic, fmt, restarts, strategy, seed, out, listing):
     """Cut the additions of the scheme in FILE by common-subexpression elimination.
 
     Prints naive -> reduced additions per part (U: forms in A, V: forms in B, W: outputs in the
@@ -51,11 +51,16 @@ def reduce_cmd(file, restarts, strategy, seed, out, listing):
     on random integer matrices against A·B) before anything is printed or written.
 
     \b
-    Example:
+    Examples:
+      flipgraph reduce --classic winograd --listing
       flipgraph reduce 3x3x3_m23_cr58_cn119_ZT_reduced.json --restarts 500 --out best.json
+      flipgraph reduce 444-49-mod0.exp --strategy rollout --restarts 100
     """
-    scheme = load_scheme(file)
-    click.echo(f"{file}: {scheme.format_str} rank {scheme.rank} ring {scheme.ring.name}", err=True)
+    if (file is None) == (classic is None):
+        raise click.UsageError("give one FILE, or --classic NAME")
+    scheme = CLASSICS[classic]() if classic else load_scheme(file, fmt)
+    name = f"classic {classic}" if classic else file
+    click.echo(f"{name}: {scheme.format_str} rank {scheme.rank} ring {scheme.ring.name}", err=True)
     start = time.perf_counter()
     red = reduce_additions(scheme, restarts=restarts, strategy=strategy, seed=seed,
                            progress=lambda msg: click.echo(f"  {msg} "
