@@ -137,6 +137,7 @@ def convert_cmd(source, target, to_fmt, from_fmt, key, ring, allow_invalid):
       flipgraph convert factorizations_r.npz --key 3,4,5 345.txt
       flipgraph convert laderman.json laderman.json.out --to perminov
     """
+    out_format = io.format_of(target, to_fmt, for_writing=True)
     meta = {}
     if io.format_of(source, from_fmt).name == "native":
         scheme, meta = io.load_with_meta(source, ring)
@@ -147,7 +148,6 @@ def convert_cmd(source, target, to_fmt, from_fmt, key, ring, allow_invalid):
         click.echo(f"{source}: {_summary(scheme)}: {verdict}; not written (--allow-invalid "
                    f"writes it anyway)", err=True)
         sys.exit(1)
-    out_format = io.format_of(target, to_fmt, for_writing=True)
     io.save(scheme, target, out_format.name, meta)
     click.echo(f"wrote {target} ({out_format.name}): {_summary(scheme)}, {verdict}")
 

@@ -99,7 +99,16 @@ _ALIASES = {"json": "native", "listing": "txt", "npz": "alphatensor", "m": "mapl
 
 def format_of(path, fmt: str | None = None, *, for_writing: bool = False) -> Format:
     """The Format named ``fmt`` (or an alias: json, listing, npz, m), else the one of the path's
-    suffix; a ``.json`` file being read is native when it has the key "flipgraph"."""
+    suffix; a ``.json`` file being read is native when it has the key "flipgraph", one being
+    written is native. ``for_writing``: a read-only format is a FormatError."""
+    found = _lookup(path, fmt, for_writing)
+    if for_writing and found.write is None:
+        raise FormatError(f"{path}: flipgraph reads {found.name} files but does not write them; "
+                          f"writable formats: {', '.join(n for n, f in FORMATS.items() if f.write)}")
+    return found
+
+
+def _lookup(path, fmt: str | None, for_writing: bool) -> Format:
     if fmt is not None:
         name = _ALIASES.get(fmt.lower(), fmt.lower())
         if name not in FORMATS:
@@ -148,11 +157,7 @@ def save(scheme: Scheme, path, fmt: str | None = None, meta: dict | None = None)
     """Write ``scheme`` to ``path`` in ``fmt`` (default: by suffix; ``.json`` is native). ``meta``
     (a JSON-serialisable dict) is kept by the native format only. The file is written to a
     temporary file in the same folder and renamed, so a failure never leaves half a file."""
-    target = format_of(path, fmt, for_writing=True)
-    if target.write is None:
-        raise FormatError(f"{path}: flipgraph reads {target.name} files but does not write them; "
-                          f"writable formats: {', '.join(n for n, f in FORMATS.items() if f.write)}")
-    text = target.write(scheme, meta)
+    text = format_of(path, fmt, for_writing=True).write(scheme, meta)
     folder = Path(path).resolve().parent
     handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, delete=False,
                                          prefix=f".{Path(path).name}.", suffix=".tmp")
