@@ -1,7 +1,6 @@
 """Readers on hand-made and corrupted files: each format's strictness, conventions and messages."""
 import io as stdio
 import json
-import pickle
 import zipfile
 from fractions import Fraction
 from pathlib import Path

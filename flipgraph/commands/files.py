@@ -46,10 +46,9 @@ def verify_cmd(files, ring, classic, fmt):
     if not files and not classic:
         raise click.UsageError("give FILE(s) to verify, or --classic NAME")
     invalid = bad = False
-    entries = [(f"classic {name}", [(name, CLASSICS[name]())]) for name in classic]
-    for label, schemes in entries:
-        for _, scheme in schemes:
-            invalid |= not _report(label, scheme.over(ring) if ring else scheme)
+    for name in classic:
+        scheme = CLASSICS[name]()
+        invalid |= not _report(f"classic {name}", scheme.over(ring) if ring else scheme)
     for path in files:
         try:
             schemes = io.load_all(path, fmt, ring)
@@ -116,7 +115,8 @@ def show_cmd(file, key, ring, classic, fmt):
     sys.exit(0 if verdict else 1)
 
 
-@click.command("convert")
+@click.command("convert", epilog="\b\nFormats:\n" + "\n".join(
+    f"  {f.name:<12} {f.suffix:<6} {f.description}" for f in io.FORMATS.values()))
 @click.argument("source", metavar="IN", type=click.Path(dir_okay=False))
 @click.argument("target", metavar="OUT", type=click.Path(dir_okay=False))
 @click.option("--to", "to_fmt", type=FORMAT, help="Output format (default: from OUT's suffix; "

@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import pickle
 import zipfile
+import zlib
 from fractions import Fraction
 from pathlib import Path
 
@@ -81,7 +82,11 @@ def parse_all(path: str | Path, where: str, ring=None, keys=None) -> list[tuple[
             fmt = _key_format(key, loc)
             if info.file_size > MAX_MEMBER_BYTES:
                 raise FormatError(f"{loc}: member of {info.file_size} bytes is too large")
-            U, V, W = _factors(archive.read(info), fmt, loc)
+            try:
+                raw = archive.read(info)
+            except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+                raise FormatError(f"{loc}: damaged archive member ({exc})") from None
+            U, V, W = _factors(raw, fmt, loc)
             n, m, p = fmt
             U, V, W = U.T, V.T, from_trace(W.T, n, p)
             out.append((key, build(loc, fmt, U, V, W, choose_ring(flag, None, U, V, W))))
