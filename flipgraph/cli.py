@@ -23,6 +23,9 @@ class _Group(click.Group):
         except FlipgraphError as exc:
             click.echo(f"flipgraph: error: {exc}", err=True)
             sys.exit(2)
+        except BrokenPipeError:                     # e.g. `flipgraph show x | head`
+            sys.stderr.close()
+            sys.exit(0)
         except OSError as exc:
             name = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
             click.echo(f"flipgraph: error: {name}{exc.strerror or exc}", err=True)

@@ -1,4 +1,193 @@
-"""Verbs of the flipgraph CLI: search (not yet implemented)."""
+"""Verbs of the flipgraph CLI for searching: ``search`` (flip-graph random walks) and ``plot``.
+
+``search`` takes its settings from flags, or from a TOML recipe (``--config``) whose keys are the
+flag names without dashes-prefix (``target-rank = 23``); flags given on the command line win.
+Exit code 0 when the target rank was reached (or no target was set), 1 when it was missed,
+2 on bad input.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+import tomllib
+from pathlib import Path
+
 import click
 
-COMMANDS: list[click.Command] = []
+from .. import io
+from ..errors import FlipgraphError
+from ..scheme import parse_format
+from ..walks import SearchSettings, run_search
+
+_KEYS = ("format", "ring", "target-rank", "workers", "time-limit", "seed", "pool-size",
+         "path-limit", "plus-after", "from", "out")
+
+
+def load_recipe(path: str) -> dict:
+    """A search recipe (TOML) as {flag name: value}; unknown keys are an error."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise FlipgraphError(f"{path}: not valid TOML ({exc})") from None
+    recipe = data.get("search", data)
+    unknown = sorted(set(recipe) - set(_KEYS) - {"description", "result"})
+    if unknown:
+        raise FlipgraphError(f"{path}: unknown key(s) {', '.join(unknown)}; "
+                             f"known: {', '.join(_KEYS)}")
+    return recipe
+
+
+class _Progress:
+    """Live progress on a terminal (one rewritten line), nothing otherwise."""
+
+    def __init__(self, live: bool):
+        self.live = live
+        self.last = (0.0, 0)
+
+    def __call__(self, record: dict) -> None:
+        if not self.live:
+            return
+        t, flips = record["time"], record["flips"]
+        dt = t - self.last[0]
+        rate = (flips - self.last[1]) / dt / 1e6 if dt > 0 else 0.0
+        self.last = (t, flips)
+        ranks = " ".join(str(r) for r in record["ranks"])
+        click.echo(f"\r  {t:7.1f}s  best rank {record['best_rank']}  walkers at [{ranks}]  "
+                   f"{rate:6.2f} M flips/s   ", nl=False, err=True)
+
+    def close(self) -> None:
+        if self.live:
+            click.echo("", err=True)
+
+
+@click.command("search")
+@click.argument("format", required=False)
+@click.option("--ring", default="z2", show_default=True, help="Coefficient ring of the walk.")
+@click.option("--target-rank", type=int, default=0, help="Stop at this rank (default: go as low "
+              "as the time limit allows).")
+@click.option("--workers", type=int, default=1, show_default=True,
+              help="Parallel walkers (processes); one per core is a good choice.")
+@click.option("--time-limit", type=float, default=60.0, show_default=True, help="Seconds.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Each walker's trajectory is reproducible from (seed, walker index).")
+@click.option("--from", "start_file", type=click.Path(dir_okay=False),
+              help="Start from this scheme file (default: the standard scheme of rank n·m·p).")
+@click.option("--pool-size", type=int, default=4, show_default=True,
+              help="Distinct schemes kept per rank level (1 = plain walk with restarts).")
+@click.option("--path-limit", type=int, default=10_000_000, show_default=True,
+              help="Moves per walk before it gives up and a new walk starts from the pool.")
+@click.option("--plus-after", type=int, default=5000, show_default=True,
+              help="Plus transition (rank + 1) after this many flips without a reduction "
+                   "(randomised in [A, 2A)); 0 = never.")
+@click.option("--config", type=click.Path(exists=True, dir_okay=False),
+              help="TOML recipe with the same keys as these flags (flags win).")
+@click.option("--out", type=click.Path(file_okay=False),
+              help="Folder for best.json and log.jsonl (default: runs/<format>-<ring>-<time>).")
+@click.pass_context
+def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_file, pool_size,
+               path_limit, plus_after, config, out):
+    """Random walks on the flip graph to find a low-rank scheme of FORMAT (like 3x3x3).
+
+    Starts from the standard algorithm (or --from FILE), takes random flips, reduces whenever
+    possible, and keeps pools of distinct schemes per rank. The best scheme is verified, written
+    to OUT/best.json, and its progress to OUT/log.jsonl (draw it with `flipgraph plot`).
+    Ctrl-C stops cleanly and keeps the best scheme found so far.
+
+    \b
+    Examples:
+      flipgraph search 3x3x3 --target-rank 23 --time-limit 30
+      flipgraph search 4x4x4 --target-rank 49 --workers 2 --pool-size 8 --plus-after 50000
+      flipgraph search --config search_configs/z2-444-49.toml
+    """
+    opts = dict(format=format, ring=ring, target_rank=target_rank, workers=workers,
+                time_limit=time_limit, seed=seed, start_file=start_file, pool_size=pool_size,
+                path_limit=path_limit, plus_after=plus_after, out=out)
+    if config:
+        for key, value in load_recipe(config).items():
+            name = {"from": "start_file"}.get(key, key.replace("-", "_"))
+            if name in opts and (opts[name] is None or ctx.get_parameter_source(name)
+                                 == click.core.ParameterSource.DEFAULT):
+                opts[name] = value
+    if not opts["format"]:
+        raise click.UsageError("give a FORMAT like 3x3x3 (or a --config recipe that sets one)")
+    fmt = parse_format(opts["format"])
+    start = io.load(opts["start_file"]) if opts["start_file"] else None
+    if start is not None:
+        start = _as_start(start, fmt, opts["start_file"])
+    settings = SearchSettings(format=fmt, ring=str(opts["ring"]).lower(),
+                              target_rank=int(opts["target_rank"]), workers=int(opts["workers"]),
+                              time_limit=float(opts["time_limit"]) if opts["time_limit"] else None,
+                              seed=int(opts["seed"]), pool_size=int(opts["pool_size"]),
+                              path_limit=int(opts["path_limit"]),
+                              plus_after=int(opts["plus_after"]), start=start)
+    settings.check()
+    out_dir = Path(opts["out"] or f"runs/{'x'.join(map(str, fmt))}-{settings.ring}-"
+                                  f"{time.strftime('%Y%m%d-%H%M%S')}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    progress = _Progress(sys.stderr.isatty())
+    result = run_search(settings, on_progress=progress, log_path=out_dir / "log.jsonl")
+    progress.close()
+    meta = {"source": "flipgraph search", "seed": settings.seed, "workers": settings.workers,
+            "pool_size": settings.pool_size, "path_limit": settings.path_limit,
+            "plus_after": settings.plus_after, "flips": result.flips,
+            "seconds": round(result.elapsed, 3), "config": config}
+    io.save(result.scheme, out_dir / "best.json", meta=meta)
+    stop = " (interrupted)" if result.interrupted else ""
+    click.echo(f"{result.scheme.format_str} over {settings.ring}: rank {result.rank} (verified) "
+               f"in {result.elapsed:.2f} s, {result.flips:,} flips "
+               f"({result.flips_per_second / 1e6:.1f} M/s){stop} -> {out_dir / 'best.json'}")
+    if settings.target_rank and not result.reached_target:
+        sys.exit(1)
+
+
+def _as_start(scheme, fmt, path):
+    if scheme.format != fmt:
+        try:
+            scheme = scheme.to_format(*fmt)
+        except FlipgraphError:
+            raise FlipgraphError(f"{path}: holds a {scheme.format_str} scheme, not "
+                                 f"{'x'.join(map(str, fmt))}") from None
+    return scheme
+
+
+@click.command("plot")
+@click.argument("log", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", default="rank.png", show_default=True, help="Image file to write.")
+def plot_cmd(log, output):
+    """Draw best rank against time from a search LOG (log.jsonl) into an image.
+
+    Needs matplotlib (pip install "flipgraph[plot]").
+
+    \b
+    Example:
+      flipgraph plot runs/4x4x4-z2-20261122-130000/log.jsonl -o rank.png
+    """
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise FlipgraphError('plot needs matplotlib: pip install "flipgraph[plot]"') from None
+    times, ranks = [], []
+    for number, line in enumerate(Path(log).read_text().splitlines(), 1):
+        try:
+            record = json.loads(line)
+            times.append(float(record["time"]))
+            ranks.append(int(record["best_rank"]))
+        except (ValueError, KeyError, TypeError):
+            raise FlipgraphError(f"{log}:{number}: not a search log line") from None
+    if not times:
+        raise FlipgraphError(f"{log}: empty log")
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.step(times, ranks, where="post")
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("best rank")
+    ax.set_title(Path(log).parent.name)
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(output, dpi=120)
+    click.echo(f"wrote {output}")
+
+
+COMMANDS: list[click.Command] = [search_cmd, plot_cmd]

@@ -20,7 +20,7 @@ import numpy as np
 from ._kernel import walk
 
 #: Extra rank a plus transition may add above the level being searched.
-PLUS_HEADROOM = 3
+PLUS_HEADROOM = 4
 
 
 @dataclass

@@ -1,0 +1,205 @@
+"""The Z2 walk kernel against a slow pure-Python reference, and the search built on it.
+
+Reference moves act on lists of terms (a, b, c) of Python ints (bit masks, GF(2) vectors):
+the kernel's single flip must be one of the reference's flips (followed by its reductions), its
+plus transition one of the reference's plus transitions, and any sequence of moves must keep the
+represented tensor sum_q a_q ⊗ b_q ⊗ c_q (mod 2) — so a valid scheme stays valid.
+"""
+import itertools
+import random
+
+import numpy as np
+import pytest
+
+from flipgraph import classics, standard, verify
+from flipgraph.walks import search
+from flipgraph.walks._kernel import walk
+from flipgraph.walks.packing import pack_z2, unpack_z2
+from flipgraph.walks.pool import canonical_key, pool_search
+
+BITS = 4   # factor width of the random term lists (2x2 matrices)
+
+
+# ----------------------------------------------------------------- pure-Python reference
+def canon(terms):
+    return tuple(sorted(terms))
+
+
+def reduce_all(terms):
+    """Every result of applying reductions (zero factor -> drop; two shared factors -> merge)
+    in any order until none applies."""
+    terms = [t for t in terms if all(t)]
+    for i, j in itertools.combinations(range(len(terms)), 2):
+        ti, tj = terms[i], terms[j]
+        shared = [k for k in range(3) if ti[k] == tj[k]]
+        if len(shared) >= 2:
+            results = set()
+            for z in range(3):
+                if all(ti[k] == tj[k] for k in range(3) if k != z):
+                    merged = list(ti)
+                    merged[z] = ti[z] ^ tj[z]
+                    rest = [t for k, t in enumerate(terms) if k not in (i, j)]
+                    results |= reduce_all(rest + [tuple(merged)])
+            return results
+    return {canon(terms)}
+
+
+def reference_flips(terms):
+    """All schemes one flip (plus its reductions) away: t1 = a⊗b⊗c, t2 = a⊗b'⊗c' sharing the
+    factor in mode s -> t1 gets b+b' in mode m1, t2 gets c'+c in mode m2 (m1, m2 the other two)."""
+    out = set()
+    for i, j in itertools.permutations(range(len(terms)), 2):
+        for s in range(3):
+            if terms[i][s] != terms[j][s]:
+                continue
+            for m1, m2 in (((s + 1) % 3, (s + 2) % 3), ((s + 2) % 3, (s + 1) % 3)):
+                t1, t2 = list(terms[i]), list(terms[j])
+                t1[m1] ^= terms[j][m1]
+                t2[m2] ^= terms[i][m2]
+                rest = [t for k, t in enumerate(terms) if k not in (i, j)]
+                out |= reduce_all(rest + [tuple(t1), tuple(t2)])
+    return out
+
+
+def reference_plus(terms):
+    """All plus transitions: a⊗b⊗c + a'⊗b'⊗c' -> (a+a')⊗b⊗c + a'⊗b⊗c + a'⊗b'⊗c'."""
+    out = set()
+    for i, j in itertools.permutations(range(len(terms)), 2):
+        for x in range(3):
+            y, z = (x + 1) % 3, (x + 2) % 3
+            if any(terms[i][k] == terms[j][k] for k in range(3)):
+                continue
+            t1 = list(terms[i])
+            t1[x] ^= terms[j][x]
+            t3 = [0, 0, 0]
+            t3[x], t3[y], t3[z] = terms[j][x], terms[i][y], terms[i][z]
+            rest = [t for k, t in enumerate(terms) if k != i]
+            out.add(canon(rest + [tuple(t1), tuple(t3)]))
+    return out
+
+
+def tensor(terms):
+    T = np.zeros((BITS, BITS, BITS), dtype=np.int64)
+    for a, b, c in terms:
+        va, vb, vc = ([(x >> e) & 1 for e in range(BITS)] for x in (a, b, c))
+        T += np.einsum("i,j,k->ijk", va, vb, vc)
+    return T % 2
+
+
+# ----------------------------------------------------------------- helpers
+def random_terms(rnd, rank, *, collisions):
+    """Random terms without zero factors and without pairs sharing two factors; with
+    ``collisions`` some factors are shared (so flips exist), else all factors are distinct."""
+    while True:
+        pool = [rnd.randrange(1, 2 ** BITS) for _ in range(3)]
+        terms = []
+        for _ in range(rank):
+            term = tuple(rnd.choice(pool) if collisions and rnd.random() < 0.4
+                         else rnd.randrange(1, 2 ** BITS) for _ in range(3))
+            terms.append(term)
+        pairs = list(itertools.combinations(terms, 2))
+        two_shared = any(sum(x == y for x, y in zip(s, t)) >= 2 for s, t in pairs)
+        one_shared = any(sum(x == y for x, y in zip(s, t)) >= 1 for s, t in pairs)
+        if not two_shared and one_shared == collisions:
+            return terms
+
+
+def pack(terms, capacity):
+    F = np.zeros((3, capacity), dtype=np.uint64)
+    for q, term in enumerate(terms):
+        F[:, q] = term
+    return F
+
+
+def unpack(F, rank):
+    return [tuple(int(x) for x in F[:, q]) for q in range(rank)]
+
+
+def run(F, rank, *, moves, plus_after=0, max_rank=None, seed=1, target=0):
+    out = np.zeros(2, dtype=np.int64)
+    rng = np.array([seed], dtype=np.uint64)
+    new_rank = walk(F, rank, target, moves, plus_after, max_rank or rank, rng, out)
+    return int(new_rank), int(out[0]), int(out[1])
+
+
+# ----------------------------------------------------------------- kernel moves vs reference
+@pytest.mark.parametrize("seed", range(40))
+def test_single_flip_matches_reference(seed):
+    rnd = random.Random(seed)
+    terms = random_terms(rnd, rnd.randrange(4, 9), collisions=True)
+    F = pack(terms, len(terms) + 2)
+    rank, flips, plus = run(F, len(terms), moves=1, seed=seed + 1)
+    assert (flips, plus) == (1, 0)
+    assert canon(unpack(F, rank)) in reference_flips(terms)
+    assert np.array_equal(tensor(unpack(F, rank)), tensor(terms))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_plus_transition_matches_reference(seed):
+    rnd = random.Random(1000 + seed)
+    terms = random_terms(rnd, rnd.randrange(3, 7), collisions=False)
+    F = pack(terms, len(terms) + 2)
+    rank, flips, plus = run(F, len(terms), moves=1, plus_after=1, max_rank=len(terms) + 1,
+                            seed=seed + 1)
+    assert (rank, flips, plus) == (len(terms) + 1, 0, 1)
+    assert canon(unpack(F, rank)) in reference_plus(terms)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_reductions_merge_and_drop(seed):
+    """Terms sharing two factors merge at the start of a walk; equal terms cancel (mod 2)."""
+    rnd = random.Random(2000 + seed)
+    terms = random_terms(rnd, 5, collisions=True)
+    a, b, c = terms[0]
+    c2 = c ^ 1 if c ^ 1 else 2
+    doubled = terms + [(a, b, c2), terms[1]]            # merges into (a, b, c^c2); t1 cancels
+    F = pack(doubled, len(doubled))
+    rank, flips, _ = run(F, len(doubled), moves=0)
+    assert flips == 0
+    assert np.array_equal(tensor(unpack(F, rank)), tensor(doubled))
+    assert canon(unpack(F, rank)) in reduce_all(doubled)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_long_walks_keep_the_tensor(seed):
+    rnd = random.Random(3000 + seed)
+    terms = random_terms(rnd, 10, collisions=True)
+    F = pack(terms, 16)
+    rank, flips, plus = run(F, 10, moves=5000, plus_after=20, max_rank=14, seed=seed + 7)
+    assert flips + plus > 0
+    assert np.array_equal(tensor(unpack(F, rank)), tensor(terms))
+    assert rank <= 10 + plus
+
+
+@pytest.mark.parametrize("fmt", [(2, 2, 2), (2, 3, 4), (3, 3, 3), (4, 4, 4)])
+def test_walks_from_real_schemes_stay_valid(fmt):
+    s = standard(*fmt)
+    F = pack_z2(s, s.rank + 4)
+    for seed in range(1, 4):
+        rank, flips, plus = run(F, s.rank if seed == 1 else rank, moves=20000, plus_after=500,
+                                max_rank=s.rank + 4, seed=seed, target=1)
+        assert verify(unpack_z2(F, rank, fmt), "z2")
+
+
+# ----------------------------------------------------------------- search
+def test_pool_search_is_reproducible():
+    s = standard(3, 3, 3)
+    keys = []
+    for _ in range(2):
+        F, rank, state = pool_search(pack_z2(s, 32), 27, 23, pool_size=4, path_limit=100_000,
+                                     plus_after=2000, seed=11, time_limit=30)
+        keys.append((rank, canonical_key(F, rank), state.flips))
+    assert keys[0] == keys[1]
+
+
+@pytest.mark.parametrize("fmt,target", [((2, 2, 2), 7), ((2, 3, 3), 15), ((3, 3, 3), 23),
+                                        ((3, 3, 4), 29)])
+def test_search_reaches_known_ranks(fmt, target):
+    result = search(fmt, target_rank=target, time_limit=60, seed=3)
+    assert result.rank == target and result.reached_target
+    assert result.scheme.format == fmt and verify(result.scheme, "z2")
+
+
+def test_search_from_a_scheme_file_start():
+    result = search("3x3x3", target_rank=23, start=classics.laderman(), time_limit=10, seed=1)
+    assert result.rank <= 23 and verify(result.scheme, "z2")
