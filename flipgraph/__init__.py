@@ -8,6 +8,7 @@ Public API::
     classics                  Strassen, Winograd, Laderman written out by hand
     load, save                scheme files in every supported format (flipgraph.io)
     lift, LiftResult          Hensel lifting of Z2/Z3 schemes to Z and Q (flipgraph.lift)
+    search, SearchResult      flip-graph random walks (flipgraph.walks)
 """
 from . import classics
 from .errors import FlipgraphError, FormatError, SchemeError
@@ -16,9 +17,10 @@ from .rings import Q, Z, Z2, Z3, ZT, ring
 from .scheme import Scheme, standard
 from .verify import verify
 from .io import load, save
+from .walks import SearchResult, search
 
 __version__ = "0.1.0"
 
 __all__ = ["Scheme", "standard", "ring", "Z2", "Z3", "ZT", "Z", "Q", "verify", "classics",
-           "load", "save", "lift", "LiftResult", "FlipgraphError", "FormatError", "SchemeError",
+           "load", "save", "lift", "LiftResult", "search", "SearchResult", "FlipgraphError", "FormatError", "SchemeError",
            "__version__"]
