@@ -11,7 +11,8 @@ File layout (schema version 1)::
                          unknown), stability (Bini–Lotti factor), provenance (JSON text)
         U, V, W          the coefficients in the project convention (C not transposed): integer
                          rings as the smallest of int8/int16/int32/int64 that holds them; Q as
-                         int64 (numerator, denominator) pairs, shape (r, cols, 2)
+                         (numerator, denominator) pairs, shape (r, cols, 2), same integer types;
+                         gzip-compressed from 4096 entries on
 
 Schemes are stored as given (term order and scaling kept); two schemes with the same canonical
 form are one entry. A characteristic-0 scheme is stored in the smallest ring holding its
@@ -57,6 +58,7 @@ KIND = "flipgraph-schemes"
 _INDEX_DTYPE = np.dtype([("hash", "S64"), ("n", "i4"), ("m", "i4"), ("p", "i4"), ("ring", "S2"),
                          ("rank", "i4"), ("naive_by_output", "i8", (3,)), ("reduced_additions", "i8"),
                          ("stability", "i8")])
+_COMPRESS_FROM = 4096        # datasets with this many entries or more are stored gzip-compressed
 _CHAR0_ORDER = {"zt": 0, "z": 1, "q": 2}
 # rings whose schemes are valid over the key ring (zt is valid everywhere; integer schemes reduce
 # mod p; q schemes are left out of z2/z3 since a denominator may be divisible by p)
@@ -150,36 +152,45 @@ class Database:
     def add(self, scheme: Scheme, provenance: dict | None = None, *,
             reduced_additions: int | None = None) -> tuple[str, bool]:
         """Verify ``scheme`` and store it. Returns (canonical hash, added); added is False when the
-        same scheme (up to term order and scaling) was already stored in the same or a smaller ring.
+        same scheme (up to term order and scaling) was already stored in the same or a smaller ring
+        (a smaller ``reduced_additions`` than the stored one still updates that count).
         Raises SchemeError if the scheme is invalid. Acknowledged (durable) once it returns."""
         metrics = {"reduced_additions": reduced_additions}
         return self.add_many([(scheme, provenance or {}, metrics)])[0]
 
-    def add_many(self, items, progress=None) -> list[tuple[str, bool]]:
+    def add_many(self, items, progress=None, on_invalid=None) -> list[tuple[str | None, bool]]:
         """Store many schemes in one transaction (one file replacement). ``items``: Schemes, or
-        (scheme, provenance) or (scheme, provenance, {"reduced_additions": …})
-        tuples. Everything is verified first; one invalid scheme aborts the whole batch.
-        ``progress(done, total)`` is called after each scheme is verified."""
+        (scheme, provenance) or (scheme, provenance, {"reduced_additions": …}) tuples.
+        Everything is verified first. An invalid scheme aborts the whole batch (SchemeError), or,
+        with ``on_invalid(position, message)``, is reported there, skipped and answered
+        (None, False). ``progress(done, total)`` is called after each scheme is verified."""
         if self.readonly:
             raise FlipgraphError(f"{self.path}: this database is read-only")
         items = list(items)
-        prepared = []
+        out, todo = [(None, False)] * len(items), []
+        below = {e.hash: e for path in self.layers if path.exists() for e in _read_index(path)}
         for position, item in enumerate(items):
-            prepared.append(_prepare(item, position))
+            try:
+                record = _prepare(item, position)
+            except SchemeError as exc:
+                if on_invalid is None:
+                    raise
+                on_invalid(position, str(exc))
+                record = None
             if progress:
                 progress(position + 1, len(items))
-        in_layers = {e.hash: e.ring for path in self.layers if path.exists() for e in _read_index(path)}
-        out, todo = [None] * len(prepared), []
-        for position, record in enumerate(prepared):
-            scheme, key = record[0], record[1]
-            if key in in_layers and not _smaller(scheme.ring.name, in_layers[key]):
-                out[position] = (key, False)          # already shipped in a layer below
+            if record is None:
+                continue
+            scheme, key, _, metrics = record
+            shipped = below.get(key)
+            if shipped and not _smaller(scheme.ring.name, shipped.ring) and not _better(metrics, shipped.reduced_additions):
+                out[position] = (key, False)          # already in a layer below
             else:
-                todo.append(position)
+                todo.append((position, record))
         if todo:
             with self._transaction() as f:
-                for position in todo:
-                    out[position] = _write(f, *prepared[position])
+                for position, record in todo:
+                    out[position] = _write(f, *record)
         return out
 
     @contextmanager
@@ -385,6 +396,12 @@ def _smaller(new: str, old: str) -> bool:
     return new in _CHAR0_ORDER and old in _CHAR0_ORDER and _CHAR0_ORDER[new] < _CHAR0_ORDER[old]
 
 
+def _better(metrics: dict, reduced: int | None) -> bool:
+    """True when ``metrics`` brings a reduced addition count below ``reduced`` (None: unknown)."""
+    new = metrics.get("reduced_additions")
+    return new is not None and (reduced is None or new < reduced)
+
+
 def _initialise(f: h5py.File) -> None:
     f.attrs["schema_version"] = SCHEMA_VERSION
     f.attrs["kind"] = KIND
@@ -396,13 +413,21 @@ def _write(f: h5py.File, scheme: Scheme, key: str, provenance: dict, metrics: di
     schemes, index = f["schemes"], f["index"]
     row_number = None
     if key in schemes:
-        if not _smaller(scheme.ring.name, schemes[key].attrs["ring"]):
-            return key, False
         row_number = int(np.flatnonzero(index["hash"] == key.encode())[0])
+        stored = int(schemes[key].attrs["reduced_additions"])
+        if not _smaller(scheme.ring.name, schemes[key].attrs["ring"]):
+            if _better(metrics, stored if stored >= 0 else None):
+                schemes[key].attrs["reduced_additions"] = metrics["reduced_additions"]
+                index[row_number, "reduced_additions"] = metrics["reduced_additions"]
+            return key, False
+        if stored >= 0 and not _better(metrics, stored):
+            metrics = {**metrics, "reduced_additions": stored}
         del schemes[key]                      # the same scheme in a smaller ring replaces it
     group = schemes.create_group(key)
     for name, mat in (("U", scheme.U), ("V", scheme.V), ("W", scheme.W)):
-        group.create_dataset(name, data=_encode(mat, scheme.ring))
+        data = _encode(mat, scheme.ring)
+        big = {"compression": "gzip", "shuffle": True} if data.size >= _COMPRESS_FROM else {}
+        group.create_dataset(name, data=data, **big)
     reduced = int(metrics.get("reduced_additions", -1))
     stability = stability_factor(scheme)
     by_output = _naive_by_output(scheme)
@@ -420,16 +445,16 @@ def _write(f: h5py.File, scheme: Scheme, key: str, provenance: dict, metrics: di
 
 
 def _encode(mat: np.ndarray, ring) -> np.ndarray:
+    """Integer rings: the smallest integer type holding ``mat``. Q: (numerator, denominator)
+    pairs, shape (r, cols, 2), likewise in the smallest integer type."""
     if ring is Q:
         pairs = [(Fraction(x).numerator, Fraction(x).denominator) for x in mat.ravel()]
         if any(abs(a) >= 2**63 or b >= 2**63 for a, b in pairs):
             raise SchemeError("a rational coefficient does not fit int64 numerator/denominator storage")
-        return np.array(pairs, dtype=np.int64).reshape(*mat.shape, 2)
+        mat = np.array(pairs, dtype=np.int64).reshape(*mat.shape, 2)
     biggest = int(np.abs(mat).max()) if mat.size else 0
-    for dtype in (np.int8, np.int16, np.int32, np.int64):
-        if biggest <= np.iinfo(dtype).max:
-            return mat.astype(dtype)
-    raise AssertionError("int64 matrices always fit int64")
+    dtype = next(t for t in (np.int8, np.int16, np.int32, np.int64) if biggest <= np.iinfo(t).max)
+    return mat.astype(dtype)
 
 
 def _umask() -> int:

@@ -354,3 +354,92 @@ def test_cli_list_show_stats_compare(tmp_path):
     assert lines["2x2x2"][1:] == ["7", "7", "7", "7", "7", "7", "+0"]
     assert lines["2x2x3"][-2:] == ["11", "+1"] and lines["2x3x3"][1] == "-"
     assert "Sedoglavic" in compared.output
+
+
+def test_reduced_additions_update_keeps_the_smallest(db):
+    key, _ = db.add(classics.winograd())
+    assert db.find(key).reduced_additions is None
+    assert db.add(classics.winograd(), reduced_additions=15) == (key, False)
+    db.add(classics.winograd(), reduced_additions=17)
+    assert db.find(key).reduced_additions == 15
+
+
+def test_add_many_can_skip_invalid(db):
+    bad = classics.strassen()
+    bad.V[2, 1] = 0
+    seen = []
+    results = db.add_many([bad, classics.laderman()], on_invalid=lambda i, msg: seen.append((i, msg)))
+    assert results[0] == (None, False) and results[1][1]
+    assert seen[0][0] == 0 and "invalid" in seen[0][1] and len(db) == 1
+
+
+# --------------------------------------------------------------------------- import / export
+def _anchors(*parts) -> list[str]:
+    if not ANCHORS.exists():
+        pytest.skip("../shared/anchors absent")
+    return [str(ANCHORS.joinpath(*p.split("/"))) for p in parts]
+
+
+def test_cli_import_anchor_folders_dedupes_and_checks(tmp_path):
+    paths = _anchors("perminov", "moosbauer", "alphatensor/factorizations_f2.npz")
+    path = tmp_path / "anchors.h5"
+    out = _run("import", *paths, db_path=path, catalogue=False)
+    assert out.exit_code == 0, out.output
+    db = Database(path)
+    count = len(db)
+    assert count >= 30 and "0 already stored" in out.output
+    again = _run("import", *paths, db_path=path, catalogue=False)
+    assert again.exit_code == 0 and "0 added" in again.output and len(Database(path)) == count
+    rings = {e.ring for e in db}
+    assert {"z2", "zt", "z", "q"} <= rings
+    reduced = [e for e in db if e.reduced_additions is not None]
+    assert sorted(e.reduced_additions for e in reduced) == [15, 58, 159]   # from the *_reduced.json SLPs
+    assert _run("check", db_path=path, catalogue=False).exit_code == 0
+    scheme, entry = db.best(4, 4, 4, ring="z2")
+    assert scheme.rank == 47 and verify(scheme)
+    scheme, entry = db.best(4, 3, 3)                     # AlphaTensor stores 3,3,4
+    assert scheme.format == (4, 3, 3) and entry.symmetry and verify(scheme)
+
+
+def test_cli_import_strict_and_skips(tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    from flipgraph import io
+
+    io.save(classics.laderman(), folder / "laderman.exp")
+    (folder / "broken.exp").write_text("(a11+a12)*(b21\n")
+    (folder / "notes.md").write_text("not a scheme file")
+    path = tmp_path / "mixed.h5"
+    out = _run("import", str(folder), db_path=path, catalogue=False)
+    assert out.exit_code == 0 and "1 added" in out.output and "broken.exp" in out.output
+    strict = _run("import", "--strict", str(folder), db_path=tmp_path / "strict.h5", catalogue=False)
+    assert strict.exit_code == 2 and "broken.exp" in strict.output
+    assert not (tmp_path / "strict.h5").exists()
+
+
+def test_cli_export_round_trip(tmp_path):
+    path = tmp_path / "exp.h5"
+    Database(path).add(standard(3, 3, 4), {"source": "test"})
+    target = tmp_path / "best433.json"
+    out = _run("export", "4x3x3", "-o", str(target), db_path=path, catalogue=False)
+    assert out.exit_code == 0, out.output
+    from flipgraph import io
+
+    back = io.load(target)
+    assert back.format == (4, 3, 3) and verify(back)
+    folder = tmp_path / "all"
+    out = _run("export", "--all", "-o", str(folder), "--suffix", ".exp", db_path=path)
+    assert out.exit_code == 0 and len(list(folder.glob("*.exp"))) == len(classics.CLASSICS) + 1
+    reimported = tmp_path / "re.h5"
+    assert _run("import", str(folder), db_path=reimported, catalogue=False).exit_code == 0
+    assert {e.hash for e in Database(reimported)} == {e.hash for e in Database(path, layers=[shipped_path()])}
+
+
+@pytest.mark.slow
+def test_import_all_anchors(tmp_path):
+    (folder,) = _anchors(".")
+    path = tmp_path / "all.h5"
+    out = _run("import", folder, db_path=path, catalogue=False)
+    assert out.exit_code == 0, out.output
+    assert len(Database(path)) >= 120
+    assert _run("check", db_path=path, catalogue=False).exit_code == 0

@@ -162,29 +162,79 @@ def best_cmd(db, fmt, ring, output):
 
 @db_group.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--ring", type=RING, help="read every file in this ring (default: the file's own)")
+@click.option("--strict", is_flag=True,
+              help="stop at the first unreadable file or invalid scheme (nothing is written)")
 @_db_options
-def import_cmd(db, paths):
+def import_cmd(db, paths, ring, strict):
     """Import scheme files or whole folders (every supported format) in one transaction.
 
-    Every scheme is verified first; an invalid one aborts the import and nothing is written.
-    Schemes already stored (same canonical form) are counted, not duplicated. Files holding
-    several schemes (AlphaTensor .npz) import all of them.
+    Folders are searched recursively for files with a known suffix (.json, .txt, .exp, .m,
+    .npz); AlphaTensor archives import every entry. Every scheme is verified before it is
+    written; schemes already stored (same canonical form) are counted, not duplicated.
+    Unreadable files and invalid schemes are reported and skipped (with --strict they stop the
+    import and nothing is written). Perminov *_reduced.json files also give the reduced
+    addition count of their straight-line program.
 
-    Example: flipgraph db import ../shared/anchors/perminov ../shared/anchors/moosbauer/444-49-mod0.exp
+    Example: flipgraph db import ../shared/anchors/perminov ../shared/anchors/alphatensor
     """
-    from .. import io
-
-    items = []
+    items, skipped = [], []
     for path in paths:
-        for source, scheme in io.load_all(path):
-            items.append((scheme, {"source": str(source), "method": "import"}))
+        for file in _scheme_files(path):
+            try:
+                items.extend(_read_items(file, ring))
+            except FlipgraphError as exc:
+                if strict:
+                    raise
+                skipped.append(str(exc))
     if not items:
-        raise FlipgraphError(f"no scheme files found in {', '.join(map(str, paths))}")
+        raise FlipgraphError(f"no readable scheme in {', '.join(map(str, paths))}")
+
+    def invalid(position, message):
+        if strict:
+            raise FlipgraphError(message)
+        skipped.append(message)
+
     with click.progressbar(length=len(items), label="verifying", file=click.get_text_stream("stderr")) as bar:
-        results = db.add_many(items, progress=lambda done, total: bar.update(1))
+        results = db.add_many(items, progress=lambda done, total: bar.update(1), on_invalid=invalid)
+    for message in skipped:
+        click.echo(f"skipped: {message}", err=True)
     added = sum(1 for _, new in results if new)
-    click.echo(f"{len(items)} scheme(s) read, {added} added to {db.path}, "
-               f"{len(items) - added} already stored")
+    kept = sum(1 for key, new in results if key and not new)
+    click.echo(f"{len(items)} scheme(s) read: {added} added to {db.path}, {kept} already stored, "
+               f"{len(skipped)} file(s)/scheme(s) skipped")
+
+
+def _scheme_files(path: Path) -> list[Path]:
+    """``path`` itself, or the files under the folder ``path`` with a suffix flipgraph reads."""
+    from ..io import FORMATS
+
+    if not path.is_dir():
+        return [path]
+    suffixes = {f.suffix for f in FORMATS.values()}
+    return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
+                  and not p.name.startswith("."))
+
+
+def _read_items(file: Path, ring) -> list[tuple]:
+    """(scheme, provenance, metrics) for every scheme in ``file``."""
+    from .. import io
+    from ..io.reduced import read_reduced
+
+    if file.name.endswith("_reduced.json"):
+        slp = read_reduced(file)               # exactly checked straight-line program
+        scheme = slp.to_scheme()
+        if ring:
+            scheme = scheme.over(ring)
+        return [(scheme, {"source": str(file), "method": "import"},
+                 {"reduced_additions": slp.additions.total})]
+    if io.format_of(file).name == "native":
+        scheme, meta = io.load_with_meta(file, ring)
+        return [(scheme, {**meta, "source": str(file), "method": "import"}, {})]
+    entries = io.load_all(file, ring=ring)
+    many = len(entries) > 1 or io.format_of(file).many
+    return [(scheme, {"source": f"{file}#{key}" if many else str(file), "method": "import"}, {})
+            for key, scheme in entries]
 
 
 @db_group.command("export")
@@ -268,7 +318,8 @@ def compare_cmd(db, table_path, max_dim, only_ours):
     """Our best rank per ring beside the best known rank, per format (n ≤ m ≤ p).
 
     A scheme counts for every permutation of its format; a zt scheme counts for every ring,
-    z for z and q. GAP = our best (any ring) − best known.
+    z for z and q. GAP = our best in characteristic 0 (column Q) − best known; the table of
+    known ranks covers characteristic 0 (a Z2 rank below it is valid mod 2 only).
 
     Example: flipgraph db compare --catalogue ../shared/anchors/fmm_sota.json --max-dim 5
     """
@@ -286,7 +337,7 @@ def compare_cmd(db, table_path, max_dim, only_ours):
     for f in formats:
         mine = ours.get(f, {})
         known = table.get(f)
-        gap = "" if not mine or known is None else f"{min(mine.values()) - known:+d}"
+        gap = "" if "q" not in mine or known is None else f"{mine['q'] - known:+d}"
         rows.append(["x".join(map(str, f)), *(str(mine.get(r, "-")) for r in rings),
                      str(known if known is not None else "?"), gap])
     click.echo(f"best known ranks: {source}")
