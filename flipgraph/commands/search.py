@@ -15,13 +15,15 @@ from pathlib import Path
 
 import click
 
-from .. import io
+from .. import __version__, io
+from ..db import default_database
 from ..errors import FlipgraphError
+from ..lift import lift
 from ..scheme import parse_format
 from ..walks import SearchSettings, run_search
 
 _KEYS = ("format", "ring", "target-rank", "workers", "time-limit", "seed", "pool-size",
-         "path-limit", "plus-after", "from", "out")
+         "path-limit", "plus-after", "from", "out", "lift")
 
 
 def load_recipe(path: str) -> dict:
@@ -84,9 +86,17 @@ class _Progress:
               help="TOML recipe with the same keys as these flags (flags win).")
 @click.option("--out", type=click.Path(file_okay=False),
               help="Folder for best.json and log.jsonl (default: runs/<format>-<ring>-<time>).")
+@click.option("--lift", is_flag=True, default=False,
+              help="Keep only results that lift to Z (Hensel lifting): a result that does not "
+                   "lift is dropped and the search goes on with the next seed; the lifted scheme "
+                   "is written to OUT/lifted.json and saved.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False),
+              help="Database to save the verified result into (default: the user database, "
+                   "$FLIPGRAPH_DB or ~/.local/share/flipgraph/schemes.h5).")
+@click.option("--no-save", is_flag=True, default=False, help="Do not save into the database.")
 @click.pass_context
 def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_file, pool_size,
-               path_limit, plus_after, config, out):
+               path_limit, plus_after, config, out, lift, db_path, no_save):
     """Random walks on the flip graph to find a low-rank scheme of FORMAT (like 3x3x3).
 
     Starts from the standard algorithm (or --from FILE), takes random flips, reduces whenever
@@ -102,7 +112,7 @@ def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_
     """
     opts = dict(format=format, ring=ring, target_rank=target_rank, workers=workers,
                 time_limit=time_limit, seed=seed, start_file=start_file, pool_size=pool_size,
-                path_limit=path_limit, plus_after=plus_after, out=out)
+                path_limit=path_limit, plus_after=plus_after, out=out, lift=lift)
     if config:
         for key, value in load_recipe(config).items():
             name = {"from": "start_file"}.get(key, key.replace("-", "_"))
@@ -126,19 +136,54 @@ def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_
                                   f"{time.strftime('%Y%m%d-%H%M%S')}")
     out_dir.mkdir(parents=True, exist_ok=True)
     progress = _Progress(sys.stderr.isatty())
-    result = run_search(settings, on_progress=progress, log_path=out_dir / "log.jsonl")
+    result, lifted = _run(settings, bool(opts["lift"]), progress, out_dir / "log.jsonl")
     progress.close()
-    meta = {"source": "flipgraph search", "seed": settings.seed, "workers": settings.workers,
+    meta = {"source": "flipgraph search", "format": result.scheme.format_str,
+            "ring": settings.ring, "seed": settings.seed, "workers": settings.workers,
             "pool_size": settings.pool_size, "path_limit": settings.path_limit,
             "plus_after": settings.plus_after, "flips": result.flips,
-            "seconds": round(result.elapsed, 3), "config": config}
+            "seconds": round(result.elapsed, 3), "config": config,
+            "engine": f"flipgraph {__version__}", "date": time.strftime("%Y-%m-%d")}
     io.save(result.scheme, out_dir / "best.json", meta=meta)
     stop = " (interrupted)" if result.interrupted else ""
     click.echo(f"{result.scheme.format_str} over {settings.ring}: rank {result.rank} (verified) "
                f"in {result.elapsed:.2f} s, {result.flips:,} flips "
                f"({result.flips_per_second / 1e6:.1f} M/s){stop} -> {out_dir / 'best.json'}")
-    if settings.target_rank and not result.reached_target:
+    keep = [result.scheme]
+    if opts["lift"]:
+        if lifted is None:
+            click.echo("no result lifted to Z within the time limit", err=True)
+            keep = []
+        else:
+            io.save(lifted.scheme, out_dir / "lifted.json", meta={**meta, "lifted": lifted.ring})
+            click.echo(f"lifted to {lifted.ring} in {lifted.seconds:.2f} s (verified) -> "
+                       f"{out_dir / 'lifted.json'}")
+            keep.append(lifted.scheme)
+    if not no_save and keep:
+        database = default_database(db_path)
+        answers = database.add_many([(s, meta) for s in keep])
+        new = sum(added for _, added in answers)
+        click.echo(f"saved to {database.path}: {new} new, {len(keep) - new} already known")
+    if (settings.target_rank and not result.reached_target) or (opts["lift"] and lifted is None):
         sys.exit(1)
+
+
+def _run(settings: SearchSettings, want_lift: bool, progress, log_path):
+    """Run the search; with ``want_lift``, repeat with fresh seeds (within the time limit) until
+    a result lifts to Z. Returns (SearchResult, LiftResult or None)."""
+    result = run_search(settings, on_progress=progress, log_path=log_path)
+    if not want_lift:
+        return result, None
+    deadline = time.perf_counter() + (settings.time_limit or 0) - result.elapsed
+    attempt = 0
+    while True:
+        lifted = lift(result.scheme, to="z")
+        if lifted.ok or result.interrupted or time.perf_counter() >= deadline:
+            return result, (lifted if lifted.ok else None)
+        attempt += 1
+        settings.seed += 1_000_003 * attempt
+        settings.time_limit = max(1.0, deadline - time.perf_counter())
+        result = run_search(settings, on_progress=progress, log_path=log_path)
 
 
 def _as_start(scheme, fmt, path):
