@@ -263,7 +263,7 @@ def _acknowledged(proc: subprocess.Popen) -> list[str]:
 
 def test_sigkill_at_random_points_loses_nothing(tmp_path):
     path = tmp_path / "crash.h5"
-    acknowledged, rng, kills = set(), random.Random(7), 0
+    acknowledged, rng, kills, mid_write = set(), random.Random(7), 0, 0
     deadline = time.monotonic() + 50
     while kills < 20 and time.monotonic() < deadline:
         proc = _writer(path, kills)
@@ -274,11 +274,12 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path):
         proc.wait()
         acknowledged.update(_acknowledged(proc))
         kills += 1
+        mid_write += bool(list(tmp_path.glob(".crash.h5.*.tmp")))   # killed inside a transaction
         if path.exists():
             stored = {e.hash for e in Database(path)}
             missing = acknowledged - stored
             assert not missing, f"kill {kills}: lost {len(missing)} acknowledged scheme(s)"
-    assert kills >= 20 and len(acknowledged) >= 20
+    assert kills >= 20 and len(acknowledged) >= 20 and mid_write >= 1
     db = Database(path)
     db.add(classics.laderman())                       # writes still work; stale temporaries go
     assert not list(tmp_path.glob(".crash.h5.*.tmp"))
@@ -290,7 +291,11 @@ def test_concurrent_writers_do_not_corrupt(tmp_path):
     procs = [_writer(path, 1000 + k) for k in range(3)]
     for proc in procs:
         assert proc.stdout.readline().strip() == "ready"
-    time.sleep(1.5)
+    sizes, stop = [], time.monotonic() + 1.5
+    while time.monotonic() < stop:                   # readers never see a half-written file
+        if path.exists():
+            sizes.append(len(Database(path)))
+    assert sizes == sorted(sizes) and sizes[-1] > 0
     acknowledged = set()
     for proc in procs:
         assert proc.poll() is None, "a writer died on its own"
