@@ -210,7 +210,7 @@ class Database:
                         with open(self.path, "rb") as src:
                             while chunk := src.read(1 << 20):
                                 out.write(chunk)
-                with h5py.File(tmp, "r+" if self.path.exists() else "w") as f:
+                with h5py.File(tmp, "r+" if self.path.exists() else "w", libver="latest") as f:
                     if "schemes" not in f:
                         _initialise(f)
                     yield f
