@@ -23,6 +23,7 @@ from ..errors import FlipgraphError
 from ..scheme import Scheme, standard
 from ..verify import verify
 from .packing import check_packable, pack_z2, unpack_z2
+from ._kernel import walk
 from .pool import PLUS_HEADROOM, pool_search
 
 SUPPORTED_RINGS = ("z2",)
@@ -75,6 +76,13 @@ class SearchResult:
         return self.flips / self.elapsed if self.elapsed > 0 else 0.0
 
 
+def warm_up() -> None:
+    """Compile (or load from numba's disk cache) the kernel before any clock starts; forked
+    workers inherit the compiled code."""
+    F = pack_z2(standard(1, 1, 2), 4)
+    walk(F, 2, 0, 1, 0, 2, np.array([1], np.uint64), np.zeros(2, np.int64))
+
+
 def worker_seed(seed: int, worker: int) -> int:
     return int(np.random.SeedSequence([seed, worker]).generate_state(1, np.uint64)[0] >> np.uint64(1))
 
@@ -94,6 +102,7 @@ def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] 
     workers = [dict(worker=w, rank=rank0, best_rank=rank0, flips=0, walks=0, pool_size=1)
                for w in range(settings.workers)]
     best = {"F": F0, "rank": rank0}
+    warm_up()
     t0 = time.perf_counter()
 
     def publish(final: bool = False) -> None:
