@@ -78,8 +78,11 @@ _SYMMETRY_WORDS = ((), ("cyclic",), ("cyclic", "cyclic"), ("transpose",),
 
 @dataclass(frozen=True)
 class Entry:
-    """One stored scheme as the index describes it. ``source`` is the database file holding it;
-    ``symmetry`` is set by :meth:`Database.best` when the scheme was moved to the asked format."""
+    """One stored scheme as the index describes it. ``source`` is the database file holding it.
+    Additions and stability are those of the stored orientation, except in the entry that
+    :meth:`Database.best` returns: there they are the moved scheme's, ``symmetry`` names the
+    move (empty when none was needed) and ``provenance`` is filled (else see
+    :meth:`Database.provenance`)."""
 
     hash: str
     format: tuple[int, int, int]
@@ -183,7 +186,8 @@ class Database:
                 continue
             scheme, key, _, metrics = record
             shipped = below.get(key)
-            if shipped and not _smaller(scheme.ring.name, shipped.ring) and not _better(metrics, shipped.reduced_additions):
+            if (shipped and not _smaller(scheme.ring.name, shipped.ring)
+                    and not _better(metrics, shipped.reduced_additions)):
                 out[position] = (key, False)          # already in a layer below
             else:
                 todo.append((position, record))
@@ -254,8 +258,9 @@ class Database:
 
         ``format`` (n, m, p): with ``symmetric`` also schemes stored in a permutation of it (they
         become this format through transpose/cyclic; :meth:`best` applies the move).
-        ``ring``: schemes valid over that ring (zt schemes are valid everywhere; z ⊂ q; char-0
-        schemes count for z2/z3 too). ``max_additions`` is on the stored orientation."""
+        ``ring``: schemes valid over that ring (zt schemes are valid everywhere; z ⊂ q; zt and z
+        schemes count for z2/z3 too, q ones do not). ``max_additions`` is on the stored
+        orientation."""
         usable = usable_rings(ring) if ring is not None else None
         want = tuple(format) if format is not None else None
         out = []
