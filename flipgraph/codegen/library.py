@@ -1,0 +1,139 @@
+"""The library's generated routines: cached on disk, resolved by name, and ``multiply``.
+
+A routine is the module :func:`flipgraph.codegen.source.module_source` writes, cached as
+``<cache>/<name>_<scheme hash>_v<VERSION>.py`` (cache: ``$FLIPGRAPH_CACHE``, else
+``$XDG_CACHE_HOME/flipgraph``, else ``~/.cache/flipgraph``; the routines live in its
+``generated/`` folder). Names: the classics (``strassen``, ``winograd``, ``laderman``) and
+``mm<n><m><p>`` for the database's best scheme of a format (``mm333``; digits only, so formats up
+to 9). A new scheme or a new generator version makes a new file; nothing is committed by hand.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from ..classics import CLASSICS
+from ..errors import FlipgraphError
+from ..scheme import Scheme, parse_format
+from ..slp import SLP
+from . import runtime
+from .source import VERSION, load_source, module_source
+
+_LOADED: dict = {}
+_NAME = re.compile(r"mm([1-9])([1-9])([1-9])$")
+
+
+def cache_dir() -> Path:
+    """The folder of flipgraph's caches (routines and the tuned cutoffs)."""
+    if os.environ.get("FLIPGRAPH_CACHE"):
+        return Path(os.environ["FLIPGRAPH_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "flipgraph"
+
+
+def names() -> list[str]:
+    """Names that :func:`routine` (and ``flipgraph.generated``) accept besides ``mm<n><m><p>``."""
+    return sorted(CLASSICS)
+
+
+def scheme_named(name: str) -> Scheme:
+    """The scheme behind a routine name (a classic, or ``mm<n><m><p>`` from the database)."""
+    if name in CLASSICS:
+        return CLASSICS[name]()
+    match = _NAME.match(name)
+    if not match:
+        raise FlipgraphError(f"unknown routine {name!r}: use {', '.join(names())} or mm<n><m><p>")
+    return _best(tuple(int(g) for g in match.groups()))[0]
+
+
+def routine(name: str):
+    """The generated module for ``name`` (generated and cached on first use)."""
+    if name not in _LOADED:
+        _LOADED[name] = routine_for(scheme_named(name), name)
+    return _LOADED[name]
+
+
+def routine_for(program: Scheme | SLP, name: str):
+    """The generated module of a scheme (or SLP), cached on disk by its canonical hash."""
+    from .tune import tuned_cutoffs
+
+    scheme = program.to_scheme() if isinstance(program, SLP) else program
+    cutoffs = tuned_cutoffs()
+    tag = hashlib.sha256(repr(sorted(cutoffs.items())).encode()).hexdigest()[:6]
+    stem = f"{name}_{scheme.canonical_hash()[:12]}_v{VERSION}_c{tag}"
+    if stem in _LOADED:
+        return _LOADED[stem]
+    folder = cache_dir() / "generated"
+    path = folder / f"{stem}.py"
+    if not path.exists():
+        source = module_source(program, name, cutoffs)
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "w") as f:
+            f.write(source)
+        os.replace(tmp, path)                      # atomic: concurrent users see all or nothing
+    _LOADED[stem] = load_source(path.read_text(), f"flipgraph.generated.{name}", str(path))
+    return _LOADED[stem]
+
+
+def _best(fmt):
+    from ..db import default_database
+
+    found = default_database().best(*fmt)
+    if found is None:
+        raise FlipgraphError(f"no {'x'.join(map(str, fmt))} scheme in the database "
+                             f"(flipgraph db list)")
+    return found
+
+
+def step_for(spec) -> runtime.Step:
+    """A step from a routine name, "best", a format ("3x3x3"), a Scheme, an SLP or a module."""
+    if hasattr(spec, "STEP"):
+        return spec.STEP
+    if isinstance(spec, (Scheme, SLP)):
+        return routine_for(spec, "scheme").STEP
+    if spec == "best":
+        return best_routine().STEP
+    if isinstance(spec, str) and "x" in spec:
+        n, m, p = parse_format(spec)
+        return routine(f"mm{n}{m}{p}").STEP
+    if isinstance(spec, str):
+        return routine(spec).STEP
+    raise FlipgraphError(f"multiply: scheme must be a name, a format, a Scheme or an SLP, "
+                         f"not {type(spec).__name__}")
+
+
+def best_routine():
+    """The 2x2x2 rank-7 routine with the fewest additions among the classics and the database's
+    best (2x2 blocks waste least to peeling and have the lowest addition overhead per product)."""
+    if "best" not in _LOADED:
+        candidates = [routine("strassen"), routine("winograd"), routine("mm222")]
+        _LOADED["best"] = min(candidates, key=lambda mod: (mod.STEP.rank, mod.ADDITIONS))
+    return _LOADED["best"]
+
+
+def multiply(A, B, scheme="best", levels=None, cutoff=None):
+    """C = A·B by a generated Strassen-like routine (nothing transposed).
+
+    ``scheme``: "best" (the 2x2x2 rank-7 scheme with the fewest additions), a routine name
+    ("winograd", "laderman", "mm333"), a format ("3x3x3": the database's best), a Scheme or SLP,
+    or a list of those, one per recursion level (the last repeats). ``levels``: recursion depth;
+    None recurses while every block dimension stays ≥ the cutoff (tuned by ``flipgraph codegen
+    --tune``, else :data:`flipgraph.codegen.runtime.DEFAULT_CUTOFFS`). Accepts float, int,
+    object (Fractions / Python ints) and galois GF(p) arrays; integer and field results are exact.
+
+    >>> import numpy as np, flipgraph
+    >>> A = np.arange(12).reshape(3, 4); B = np.arange(20).reshape(4, 5)
+    >>> bool((flipgraph.multiply(A, B, levels=1) == A @ B).all())
+    True
+    """
+    from .tune import tuned_cutoffs
+
+    specs = scheme if isinstance(scheme, (list, tuple)) else [scheme]
+    steps = [step_for(s) for s in specs]
+    if cutoff is None:
+        cutoff = tuned_cutoffs()
+    return runtime.run(A, B, steps, levels, cutoff)

@@ -1,0 +1,169 @@
+"""Runtime of generated multiply routines: the recursive driver, the leaf products and the
+workspace. Needs only numpy (and the standard library): its source is copied verbatim into every
+module that ``flipgraph codegen`` writes, and the library's routines use it from here.
+
+Conventions: C = A·B with A (N1×N2), B (N2×N3), C (N1×N3), nothing transposed. A *step* applies
+one scheme of format (n, m, p) to the blocks: A is cut into n×m blocks, B into m×p, C into n×p;
+dimensions that do not divide are *peeled* (the leftover rows/columns are done by thin products).
+Each level owns a preallocated workspace (``Step.buffers`` blocks of the A, B and C block shapes),
+shared by all calls at that depth: no array is allocated per addition.
+
+Kinds of element: "float" (float16/32/64, complex: BLAS leaves), "int" (int64 etc.: exact, and
+bit-exact even on overflow, since the schemes hold over Z and so over Z/2^64), "object" (Python
+ints / Fractions: exact), "gf" (galois GF(p) arrays: computed on int64 representatives, leaves
+reduced mod p and done in float64 BLAS when k·(p−1)² < 2^53, else int64, else Python ints).
+"""
+from collections import namedtuple
+from fractions import Fraction
+
+import numpy as np
+
+#: one level of a scheme: ``fn(A, B, C, ws, inner, k)`` computes C = A·B for block-divisible
+#: A, B using ``inner(X, Y, Z)`` for the block products, workspace ``ws = (wa, wb, wc)`` and
+#: coefficient constants ``k`` (the non-±1 coefficients, converted to the element kind).
+Step = namedtuple("Step", "name format rank buffers coefs fn")
+
+#: blocks smaller than this (in any dimension) go to the leaf product, per kind of element
+DEFAULT_CUTOFFS = {"float": 4096, "int": 128, "object": 32, "gf": 1024}
+
+_ROWS = 256  # row chunk of the accumulated thin products (bounds their temporary)
+
+
+def run(A, B, steps, levels=None, cutoff=None):
+    """C = A·B by the steps (one per level; the last one repeats), recursing ``levels`` times or,
+    when ``levels`` is None, while every block dimension stays ≥ ``cutoff`` (an int, or a dict
+    kind -> int; default :data:`DEFAULT_CUTOFFS`)."""
+    field = _prime_field(A, B)
+    if field is not None:
+        kind, p = "gf", int(field.characteristic)
+        dtype = np.dtype(np.int64 if p < 2 ** 31 else object)   # int64 sums must not wrap
+        A = A.view(np.ndarray).astype(dtype)
+        B = B.view(np.ndarray).astype(dtype)
+    else:
+        A, B = np.asarray(A), np.asarray(B)
+        dtype = np.result_type(A.dtype, B.dtype)
+        kind, p = _kind(dtype), None
+        A, B = A.astype(dtype, copy=False), B.astype(dtype, copy=False)
+    if A.ndim != 2 or B.ndim != 2 or A.shape[1] != B.shape[0]:
+        raise ValueError(f"matmul: shapes {A.shape} and {B.shape} do not multiply (2-D, "
+                         f"A columns = B rows)")
+    if isinstance(cutoff, dict) or cutoff is None:
+        cutoff = {**DEFAULT_CUTOFFS, **(cutoff or {})}[kind]
+    plan = _plan(A.shape + B.shape[1:], steps, levels, max(int(cutoff), 1))
+    for step in plan:
+        if kind in ("int", "gf") and any(isinstance(c, Fraction) and c.denominator != 1
+                                         for c in step.coefs):
+            raise ValueError(f"matmul: scheme {step.name} has fractional coefficients; "
+                             f"use a float or object dtype")
+    leaf = _leaf(kind, p, A.shape[1], dtype)
+    ws = _workspace(A.shape + B.shape[1:], plan, dtype)
+    konst = [tuple(_coef(c, kind, dtype) for c in step.coefs) for step in plan]
+    C = np.empty((A.shape[0], B.shape[1]), dtype)
+    _multiply(A, B, C, plan, ws, konst, 0, leaf)
+    if kind == "gf":
+        np.remainder(C, p, out=C)
+        return field(C)
+    return C
+
+
+def _multiply(A, B, C, plan, ws, konst, d, leaf):
+    if d == len(plan):
+        leaf(A, B, C)
+        return
+    n, m, p = plan[d].format
+    N1, N2 = A.shape
+    N3 = B.shape[1]
+    e1, e2, e3 = N1 - N1 % n, N2 - N2 % m, N3 - N3 % p
+
+    def inner(X, Y, Z):
+        _multiply(X, Y, Z, plan, ws, konst, d + 1, leaf)
+
+    plan[d].fn(A[:e1, :e2], B[:e2, :e3], C[:e1, :e3], ws[d], inner, konst[d])
+    if e2 < N2:                                   # peeled inner dimension: rank-(N2-e2) update
+        tmp = np.empty((min(_ROWS, e1), e3), C.dtype)
+        for i in range(0, e1, _ROWS):
+            j = min(i + _ROWS, e1)
+            leaf(A[i:j, e2:], B[e2:, :e3], tmp[:j - i])
+            C[i:j, :e3] += tmp[:j - i]
+    if e3 < N3:                                   # peeled columns of C
+        leaf(A[:e1], B[:, e3:], C[:e1, e3:])
+    if e1 < N1:                                   # peeled rows of C
+        leaf(A[e1:], B, C[e1:])
+
+
+def _plan(dims, steps, levels, cutoff):
+    plan = []
+    N1, N2, N3 = dims
+    while True:
+        step = steps[min(len(plan), len(steps) - 1)]
+        n, m, p = step.format
+        h1, h2, h3 = N1 // n, N2 // m, N3 // p
+        if levels is not None:
+            if len(plan) >= levels or min(h1, h2, h3) == 0:
+                return plan
+        elif min(h1, h2, h3) < cutoff:
+            return plan
+        plan.append(step)
+        N1, N2, N3 = h1, h2, h3
+
+
+def _workspace(dims, plan, dtype):
+    ws = []
+    N1, N2, N3 = dims
+    for step in plan:
+        n, m, p = step.format
+        N1, N2, N3 = N1 // n, N2 // m, N3 // p
+        ws.append(tuple([np.empty(shape, dtype) for _ in range(count)]
+                        for shape, count in zip(((N1, N2), (N2, N3), (N1, N3)), step.buffers)))
+    return ws
+
+
+def _kind(dtype):
+    if dtype == object:
+        return "object"
+    if np.issubdtype(dtype, np.inexact):
+        return "float"
+    if np.issubdtype(dtype, np.integer):
+        return "int"
+    raise ValueError(f"matmul: unsupported dtype {dtype} (float, int, object or galois GF(p))")
+
+
+def _prime_field(A, B):
+    """The galois field class of A or B when it is a prime field GF(p) (duck-typed: no galois
+    import needed); a non-prime field is refused."""
+    for X in (A, B):
+        field = type(X)
+        if hasattr(field, "characteristic") and hasattr(field, "degree"):
+            if field.degree != 1:
+                raise ValueError(f"matmul: only prime fields GF(p) are supported, not {field.name}")
+            if type(A) is not type(B):
+                raise ValueError("matmul: A and B must be arrays of the same field")
+            return field
+    return None
+
+
+def _coef(c, kind, dtype):
+    if kind == "float":
+        return dtype.type(float(c)) if not np.issubdtype(dtype, np.complexfloating) else complex(c)
+    if kind == "object":
+        return c if isinstance(c, Fraction) and c.denominator != 1 else int(c)
+    return int(c)
+
+
+def _leaf(kind, p, k, dtype):
+    """The product at the bottom of the recursion: ``leaf(X, Y, Z)`` writes X·Y into Z."""
+    if kind != "gf":
+        return lambda X, Y, Z: np.matmul(X, Y, out=Z)
+    if k * (p - 1) ** 2 < 2 ** 53:
+        def leaf(X, Y, Z):
+            x = np.remainder(X, p).astype(np.float64)
+            y = np.remainder(Y, p).astype(np.float64)
+            Z[...] = np.remainder(x @ y, p)
+    elif k * (p - 1) ** 2 < 2 ** 63 and dtype != object:
+        def leaf(X, Y, Z):
+            np.remainder(np.remainder(X, p) @ np.remainder(Y, p), p, out=Z)
+    else:
+        def leaf(X, Y, Z):
+            x = np.remainder(X, p).astype(object)
+            Z[...] = np.remainder(x @ np.remainder(Y, p).astype(object), p)
+    return leaf
