@@ -9,6 +9,7 @@ Public API::
     load, save                scheme files in every supported format (flipgraph.io)
     lift, LiftResult          Hensel lifting of Z2/Z3 schemes to Z and Q (flipgraph.lift)
     search, SearchResult      flip-graph random walks (flipgraph.walks)
+    multiply                  C = A·B by generated Strassen-like routines (flipgraph.codegen)
 """
 from . import classics
 from .errors import FlipgraphError, FormatError, SchemeError
@@ -18,9 +19,10 @@ from .scheme import Scheme, standard
 from .verify import verify
 from .io import load, save
 from .walks import SearchResult, search
+from .codegen import multiply
 
 __version__ = "0.1.0"
 
 __all__ = ["Scheme", "standard", "ring", "Z2", "Z3", "ZT", "Z", "Q", "verify", "classics",
-           "load", "save", "lift", "LiftResult", "search", "SearchResult", "FlipgraphError", "FormatError", "SchemeError",
+           "load", "save", "lift", "LiftResult", "search", "SearchResult", "multiply", "FlipgraphError", "FormatError", "SchemeError",
            "__version__"]

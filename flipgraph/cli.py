@@ -49,9 +49,9 @@ def main():
 
 
 def _register() -> None:
-    from .commands import db, files, lift, reduce, search
+    from .commands import codegen, db, files, lift, reduce, search
 
-    for module in (files, search, lift, reduce, db):
+    for module in (files, search, lift, reduce, db, codegen):
         for command in module.COMMANDS:
             main.add_command(command)
 

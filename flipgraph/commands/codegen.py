@@ -1,0 +1,99 @@
+"""Verbs of the flipgraph CLI for generated multiplies: ``codegen`` (write a standalone module)
+and ``tune`` (measure this machine's cutoffs)."""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import click
+
+from .. import io
+from ..classics import CLASSICS
+from ..codegen import module_source, tune
+from ..codegen.tune import SIZES, cutoffs_path, tuned_cutoffs
+from ..errors import FlipgraphError
+from ..scheme import parse_format
+
+
+def _scheme(spec: str, fmt: str | None):
+    """A scheme from a file, a classic's name, or a format (the database's best)."""
+    if Path(spec).exists():
+        return io.load(spec, fmt), Path(spec).stem
+    if spec in CLASSICS:
+        return CLASSICS[spec](), spec
+    if re.fullmatch(r"\d+x\d+x\d+", spec):
+        from ..db import default_database
+
+        found = default_database().best(*parse_format(spec))
+        if found is None:
+            raise FlipgraphError(f"no {spec} scheme in the database (flipgraph db list)")
+        return found[0], f"mm{spec.replace('x', '')}"
+    raise FlipgraphError(f"{spec}: no such file, classic ({', '.join(sorted(CLASSICS))}) "
+                         f"or format NxMxP")
+
+
+@click.command("codegen")
+@click.argument("scheme")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The module to write (e.g. mymul.py).")
+@click.option("--from", "fmt", type=click.Choice(sorted(io.FORMATS)),
+              help="Format of a SCHEME file (default: by suffix).")
+@click.option("--restarts", default=50, show_default=True, type=click.IntRange(1),
+              help="CSE restarts per part when reducing the additions.")
+def codegen_cmd(scheme, output, fmt, restarts):
+    """Write a standalone multiply module (needs only numpy) for SCHEME.
+
+    SCHEME is a scheme file (any format flipgraph reads), a classic (strassen, winograd,
+    laderman) or a format NxMxP (the database's best scheme). The scheme is verified, its
+    additions reduced into a straight-line program, and the module is tested on small matrices
+    before it is written. Its block-size cutoffs are this machine's (see `flipgraph tune`).
+
+    \b
+    Example:
+      flipgraph codegen winograd -o mymul.py
+      python -c "import numpy as np; from mymul import matmul; A = np.ones((999, 777)); \\
+                 print((matmul(A, A.T) == A @ A.T).all())"
+    """
+    found, name = _scheme(scheme, fmt)
+    click.echo(f"{name}: {found.format_str} rank {found.rank} ring {found.ring.name}", err=True)
+    source = module_source(found, name, tuned_cutoffs(), restarts)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=output.parent, suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        f.write(source)
+    os.replace(tmp, output)
+    click.echo(f"wrote {output}", err=True)
+
+
+@click.command("tune")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(sorted(SIZES)),
+              help="Kinds of element to measure (repeatable; default all): float (float64), "
+                   "int (int64), object (Python ints), gf (galois GF(31)).")
+@click.option("--max-float", default=SIZES["float"][1], show_default=True, type=click.IntRange(64),
+              help="Largest float size measured (numpy's gemm at 4096 takes seconds).")
+@click.option("--repeats", default=2, show_default=True, type=click.IntRange(1))
+def tune_cmd(kinds, max_float, repeats):
+    """Measure the cutoffs of generated multiplies on this machine and store them.
+
+    For each kind, times numpy's product against one level of the 2x2x2 rank-7 routine at
+    doubling sizes (interleaved, best of REPEATS) and keeps the block size from which recursion
+    pays. Stored in the cache folder; used by flipgraph.multiply, flipgraph.generated and
+    `flipgraph codegen`.
+
+    \b
+    Example:
+      flipgraph tune --kind int --kind float --max-float 2048
+    """
+    def progress(kind, s, t_leaf, t_level):
+        click.echo(f"  {kind:<6} n={s:<5} leaf {t_leaf:8.4f}s  one level {t_level:8.4f}s  "
+                   f"ratio {t_leaf / t_level:5.2f}", err=True)
+
+    result = tune(kinds or tuple(SIZES), {"float": max_float}, repeats, progress)
+    for kind, cutoff in sorted(result.items()):
+        click.echo(f"{kind:<6} cutoff {cutoff}")
+    click.echo(f"stored in {cutoffs_path()}", err=True)
+
+
+COMMANDS = [codegen_cmd, tune_cmd]
