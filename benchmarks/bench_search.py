@@ -30,7 +30,7 @@ T444_SETTINGS = dict(pool_size=4, path_limit=100_000_000, plus_after=5_000)
 def compile_time() -> float:
     start = time.perf_counter()
     F = pack_z2(standard(2, 2, 2), 12)
-    walk(F, 8, 7, 10, 0, 8, np.array([1], np.uint64), np.zeros(2, np.int64))
+    walk(F, 8, 0, 7, 10, 0, 8, np.array([1], np.uint64), np.zeros(3, np.int64))
     return time.perf_counter() - start
 
 
@@ -39,10 +39,10 @@ def flips_per_second(fmt, rank_goal, moves, seed=1) -> tuple[float, int]:
     found = search(fmt, target_rank=rank_goal, time_limit=300, seed=seed, **(
         T444_SETTINGS if fmt == (4, 4, 4) else {}))
     F = pack_z2(found.scheme, found.rank + 8)
-    out = np.zeros(2, np.int64)
+    out = np.zeros(3, np.int64)
     rng = np.array([seed], np.uint64)
     start = time.perf_counter()
-    rank = walk(F, found.rank, 0, moves, 0, found.rank, rng, out)
+    rank = walk(F, found.rank, 0, 0, moves, 0, found.rank, rng, out)
     elapsed = time.perf_counter() - start
     assert verify(unpack_z2(F, rank, fmt), "z2")
     return out[0] / elapsed, found.rank

@@ -13,7 +13,7 @@ import pytest
 
 from flipgraph import classics, standard, verify
 from flipgraph.walks import search
-from flipgraph.walks._kernel import walk
+from flipgraph.walks._kernel import RING_Z2, walk
 from flipgraph.walks.packing import pack_z2, unpack_z2
 from flipgraph.walks.pool import canonical_key, pool_search
 
@@ -116,9 +116,9 @@ def unpack(F, rank):
 
 
 def run(F, rank, *, moves, plus_after=0, max_rank=None, seed=1, target=0):
-    out = np.zeros(2, dtype=np.int64)
+    out = np.zeros(3, dtype=np.int64)
     rng = np.array([seed], dtype=np.uint64)
-    new_rank = walk(F, rank, target, moves, plus_after, max_rank or rank, rng, out)
+    new_rank = walk(F, rank, RING_Z2, target, moves, plus_after, max_rank or rank, rng, out)
     return int(new_rank), int(out[0]), int(out[1])
 
 

@@ -5,16 +5,22 @@ function whose helpers are inner functions (numba inlines them and their arrays 
 hot loop pays no reference counting — passing arrays to separate jitted helpers costs ~20x).
 
 Packed terms: ``F[mode, t]`` (uint64) is the factor of term t in mode 0 (a, a row of U), 1 (b, V)
-or 2 (c, W); terms 0..rank-1 are alive. Z2: bit e = coefficient of flat entry e (<= 64 entries).
+or 2 (c, W); terms 0..rank-1 are alive. Rings (the ``ring`` argument):
 
-Moves (DESIGN §3), over GF(2):
+* RING_Z2: bit e = coefficient of flat entry e (<= 64 entries); addition is XOR.
+* RING_Z3, RING_ZT: two bit planes, bits 0..31 mark entries equal to +1, bits 32..63 entries equal
+  to −1 (= 2 in GF(3)); <= 32 entries. Negation swaps the planes. Z3 adds mod 3; ZT adds in Z and
+  a move whose result would leave {-1, 0, 1} is not taken.
 
-* flip: t1 = a⊗b⊗c, t2 = a⊗b'⊗c' sharing a (in any mode) become a⊗(b+b')⊗c and a⊗b'⊗(c'+c);
-* reduction: a zero factor drops its term; two terms sharing two factors merge into one;
-* plus transition: a⊗b⊗c + a'⊗b'⊗c' -> (a+a')⊗b⊗c + a'⊗b⊗c + a'⊗b'⊗c' (rank + 1).
+Moves (DESIGN §3), with λ = ±1 drawn at random over Z3 and ZT (λ = 1 over Z2):
+
+* flip: t1 = a⊗b⊗c, t2 = a⊗b'⊗c' sharing a up to sign (in any mode) become a⊗(b+λb')⊗c and
+  a⊗b'⊗(c'−λc); over ZT the mirrored λ is tried when the first overflows, else the flip is rejected;
+* reduction: a zero factor drops its term; two terms sharing two factors (up to sign) merge;
+* plus transition: a⊗b⊗c + a'⊗b'⊗c' -> (a−a')⊗b⊗c + a'⊗b⊗c + a'⊗b'⊗c' (rank + 1).
 
 Flip partners are found in O(1): per mode, an open-addressing hash table (linear probing) maps a
-factor value to its holders:
+factor's sign-normalised key (its lowest nonzero entry made +1) to its holders:
 
     keys[mode, s]     value in slot s; 0 = never used. A used slot whose count dropped to 0 is a
                       tombstone: it keeps its value (values often come back) until the tables are
@@ -32,17 +38,75 @@ from numba import njit
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MULT = np.uint64(0x2545F4914F6CDD1D)
 _LOW32 = np.uint64(0xFFFFFFFF)
+_HALF = np.uint64(32)
+OVERFLOW = np.uint64(0xFFFFFFFFFFFFFFFF)   # "the sum leaves {-1,0,1}": never a valid packed factor
+RING_Z2, RING_Z3, RING_ZT = 0, 1, 2
+
+
+@njit(cache=True, inline="always")
+def neg(x, ring):
+    if ring == RING_Z2:
+        return x
+    return (x >> _HALF) | ((x & _LOW32) << _HALF)
+
+
+@njit(cache=True, inline="always")
+def norm(x, ring):
+    """Key of ±x: the representative whose lowest nonzero entry is +1."""
+    if ring == RING_Z2:
+        return x
+    both = (x | (x >> _HALF)) & _LOW32
+    low = both & (~both + np.uint64(1))
+    if (x >> _HALF) & low:
+        return neg(x, ring)
+    return x
+
+
+@njit(cache=True, inline="always")
+def times(x, sign, ring):
+    """sign·x for sign = ±1."""
+    return x if sign > 0 else neg(x, ring)
+
+
+@njit(cache=True, inline="always")
+def sign_between(x, y, ring):
+    """s with x = s·y (s = ±1), or 0 when x ≠ ±y."""
+    if x == y:
+        return 1
+    if ring != RING_Z2 and x == neg(y, ring):
+        return -1
+    return 0
+
+
+@njit(cache=True, inline="always")
+def add(x, y, ring):
+    """x + y in the ring; OVERFLOW when a ZT sum leaves {-1, 0, 1}."""
+    if ring == RING_Z2:
+        return x ^ y
+    px = x & _LOW32
+    nx = x >> _HALF
+    py = y & _LOW32
+    ny = y >> _HALF
+    if ring == RING_ZT:
+        if (px & py) | (nx & ny):
+            return OVERFLOW
+        return ((px & ~ny) | (py & ~nx)) | (((nx & ~py) | (ny & ~px)) << _HALF)
+    p = (px & ~py & ~ny) | (py & ~px & ~nx) | (nx & ny)
+    n = (nx & ~ny & ~py) | (ny & ~nx & ~px) | (px & py)
+    return p | (n << _HALF)
 
 
 @njit(cache=True)
-def walk(F, r0, target, max_moves, plus_after, max_rank, rng, out):
-    """Random walk over Z2, in place on F (uint64[3, capacity], terms 0..r0-1).
+def walk(F, r0, ring, target, max_moves, plus_after, max_rank, rng, out):
+    """Random walk over ``ring`` (RING_Z2/Z3/ZT), in place on F (uint64[3, capacity], terms
+    0..r0-1).
 
     Stops when the rank is <= ``target``, after ``max_moves`` moves (flips and plus transitions),
     or when no flip exists and no plus transition is allowed. ``plus_after`` > 0: after that many flips without a reduction
     (randomised in [A, 2A)) do a plus transition, if the rank is below ``max_rank``.
     ``rng``: uint64[1] generator state (xorshift64*, never 0), advanced in place.
-    ``out`` receives [flips, plus transitions]. Returns the final rank."""
+    ``out`` receives [flips, plus transitions, rejected flips (ZT overflow)]. A rejected flip
+    counts as a move. Returns the final rank."""
     cap = F.shape[1]
     ts = 16
     bits = 4
@@ -126,7 +190,7 @@ def walk(F, r0, target, max_moves, plus_after, max_rank, rng, out):
         for t in range(rank):
             for mode in range(3):
                 if F[mode, t] != 0:
-                    insert(mode, t, F[mode, t])
+                    insert(mode, t, norm(F[mode, t], ring))
 
     def set_factor(t, mode, value):
         """Returns the new holder count of ``value`` (0 for a zero factor)."""
@@ -135,7 +199,7 @@ def walk(F, r0, target, max_moves, plus_after, max_rank, rng, out):
         F[mode, t] = value
         if value == 0:
             return 0
-        return insert(mode, t, value)
+        return insert(mode, t, norm(value, ring))
 
     def kill(t):
         """Delete term t; the last term moves to index t. Returns its old index."""
@@ -168,6 +232,7 @@ def walk(F, r0, target, max_moves, plus_after, max_rank, rng, out):
                 continue
             partner = -1
             z = 0
+            newz = np.uint64(0)
             if F[0, t] != 0 and F[1, t] != 0 and F[2, t] != 0:
                 x = (m + 1) % 3
                 y = (m + 2) % 3
@@ -175,20 +240,25 @@ def walk(F, r0, target, max_moves, plus_after, max_rank, rng, out):
                 h = nxt[m, sent]
                 while h != sent:
                     if h != t:
-                        if F[x, h] == F[x, t]:
-                            partner = h
-                            z = y
-                            break
-                        if F[y, h] == F[y, t]:
-                            partner = h
-                            z = x
-                            break
+                        sm = sign_between(F[m, h], F[m, t], ring)
+                        sx = sign_between(F[x, h], F[x, t], ring)
+                        sy = sign_between(F[y, h], F[y, t], ring)
+                        # h = (sm·a)⊗(sx·b)⊗c'' and t = a⊗b⊗c merge into h with c'' + sm·sx·c
+                        if sx != 0:
+                            newz = add(F[y, h], times(F[y, t], sm * sx, ring), ring)
+                            if newz != OVERFLOW:
+                                partner = h
+                                z = y
+                                break
+                        if sy != 0:
+                            newz = add(F[x, h], times(F[x, t], sm * sy, ring), ring)
+                            if newz != OVERFLOW:
+                                partner = h
+                                z = x
+                                break
                     h = nxt[m, h]
                 if partner < 0:
                     continue
-            newz = np.uint64(0)
-            if partner >= 0:
-                newz = F[z, partner] ^ F[z, t]
             last = kill(t)
             for w in range(nwork):      # the killed term leaves the worklist, the moved one follows
                 if work[w, 0] == t:
@@ -214,15 +284,20 @@ def walk(F, r0, target, max_moves, plus_after, max_rank, rng, out):
         x = scale(rand() >> np.uint64(32), 3)
         y1 = (x + 1) % 3
         z1 = (x + 2) % 3
-        if F[x, t1] == F[x, t2] or F[y1, t1] == F[y1, t2] or F[z1, t1] == F[z1, t2]:
+        if (norm(F[x, t1], ring) == norm(F[x, t2], ring)
+                or norm(F[y1, t1], ring) == norm(F[y1, t2], ring)
+                or norm(F[z1, t1], ring) == norm(F[z1, t2], ring)):
+            return False
+        diff = add(F[x, t1], neg(F[x, t2], ring), ring)
+        if diff == OVERFLOW:
             return False
         st[1] = r + 1
         F[x, r] = F[x, t2]
         F[y1, r] = F[y1, t1]
         F[z1, r] = F[z1, t1]
         for mode in range(3):
-            insert(mode, r, F[mode, r])
-        set_factor(t1, x, F[x, t1] ^ F[x, t2])
+            insert(mode, r, norm(F[mode, r], ring))
+        set_factor(t1, x, diff)
         return True
 
     fill(r0)
@@ -235,9 +310,10 @@ def walk(F, r0, target, max_moves, plus_after, max_rank, rng, out):
 
     flips = 0
     nplus = 0
+    rejected = 0
     quiet = 0
     limit = plus_after + scale(rand() >> np.uint64(32), plus_after) if plus_after > 0 else 0
-    while st[1] > target and flips + nplus < max_moves:
+    while st[1] > target and flips + nplus + rejected < max_moves:
         r = st[1]
         if plus_after > 0 and r < max_rank and r >= 2 and (quiet >= limit or st[0] == 0):
             if plus():
@@ -276,8 +352,22 @@ def walk(F, r0, target, max_moves, plus_after, max_rank, rng, out):
         else:
             m1 = (mode + 2) % 3
             m2 = (mode + 1) % 3
-        c1 = set_factor(t1, m1, F[m1, t1] ^ F[m1, t2])
-        c2 = set_factor(t2, m2, F[m2, t2] ^ F[m2, t1])
+        # t2 = (σa)⊗b'⊗c' = a⊗(σb')⊗c': t1 gets b + λσb', t2 gets c' − λc
+        sigma = sign_between(F[mode, t2], F[mode, t1], ring)
+        lam = 1
+        if ring != RING_Z2 and (x >> np.uint64(29)) & np.uint64(1):
+            lam = -1
+        nb = add(F[m1, t1], times(F[m1, t2], lam * sigma, ring), ring)
+        nc = add(F[m2, t2], times(F[m2, t1], -lam, ring), ring)
+        if nb == OVERFLOW or nc == OVERFLOW:          # ZT only: try the mirrored λ
+            lam = -lam
+            nb = add(F[m1, t1], times(F[m1, t2], lam * sigma, ring), ring)
+            nc = add(F[m2, t2], times(F[m2, t1], -lam, ring), ring)
+            if nb == OVERFLOW or nc == OVERFLOW:
+                rejected += 1
+                continue
+        c1 = set_factor(t1, m1, nb)
+        c2 = set_factor(t2, m2, nc)
         if c1 != 1 or c2 != 1:                        # a zero factor or a new shared factor
             work[0, 0] = t1
             work[0, 1] = m1
@@ -293,4 +383,5 @@ def walk(F, r0, target, max_moves, plus_after, max_rank, rng, out):
             fill(st[1])
     out[0] = flips
     out[1] = nplus
+    out[2] = rejected
     return st[1]

@@ -1,8 +1,12 @@
-"""Conversion between Scheme objects and the kernels' packed factor arrays.
+"""Conversion between Scheme objects and the kernel's packed factor arrays (see _kernel.py).
 
-Z2: ``F[mode, t]`` is a uint64 whose bit e is the coefficient of flat entry e of term t's factor
-(mode 0: U row over A[i,j] at e = i*m+j; mode 1: V row over B[j,k] at j*p+k; mode 2: W row over
-C[i,k] at i*p+k — project convention, C not transposed).
+``F[mode, t]`` is one uint64 per factor of term t (mode 0: U row over A[i,j] at e = i*m+j;
+mode 1: V row over B[j,k] at j*p+k; mode 2: W row over C[i,k] at i*p+k — project convention,
+C not transposed):
+
+* z2: bit e is the coefficient of entry e (at most 64 entries);
+* z3, zt: bit e marks entry e equal to +1, bit 32 + e marks it equal to −1 (2 in GF(3));
+  at most 32 entries.
 """
 from __future__ import annotations
 
@@ -10,15 +14,20 @@ import numpy as np
 
 from ..errors import SchemeError
 from ..scheme import Scheme
+from ._kernel import RING_Z2, RING_Z3, RING_ZT
 
-MAX_ENTRIES = 64
+RING_CODES = {"z2": RING_Z2, "z3": RING_Z3, "zt": RING_ZT}
+MAX_ENTRIES = {"z2": 64, "z3": 32, "zt": 32}
 
 
-def check_packable(fmt: tuple[int, int, int]) -> None:
+def check_packable(fmt: tuple[int, int, int], ring: str = "z2") -> None:
     n, m, p = fmt
-    if max(n * m, m * p, n * p) > MAX_ENTRIES:
-        raise SchemeError(f"format {n}x{m}x{p} has a factor with {max(n * m, m * p, n * p)} entries; "
-                          f"the packed kernels handle at most {MAX_ENTRIES} (nm, mp, np <= 64)")
+    widest = max(n * m, m * p, n * p)
+    if ring not in RING_CODES:
+        raise SchemeError(f"no packed kernel for ring {ring!r}; choose one of {', '.join(RING_CODES)}")
+    if widest > MAX_ENTRIES[ring]:
+        raise SchemeError(f"format {n}x{m}x{p} has a factor with {widest} entries; the packed "
+                          f"{ring} kernel handles at most {MAX_ENTRIES[ring]} (nm, mp, np)")
 
 
 def pack_bits(rows: np.ndarray) -> np.ndarray:
@@ -33,19 +42,38 @@ def unpack_bits(words: np.ndarray, k: int) -> np.ndarray:
     return ((words[:, None] >> shifts[None, :]) & np.uint64(1)).astype(np.int64)
 
 
-def pack_z2(scheme: Scheme, capacity: int) -> np.ndarray:
-    """Packed factors uint64[3, capacity] of ``scheme`` read mod 2 (terms 0..rank-1)."""
-    check_packable(scheme.format)
+def pack(scheme: Scheme, ring: str, capacity: int) -> np.ndarray:
+    """Packed factors uint64[3, capacity] of ``scheme`` read in ``ring`` (terms 0..rank-1).
+    Raises SchemeError when a coefficient does not belong (e.g. 2 in zt)."""
+    check_packable(scheme.format, ring)
     if capacity < scheme.rank:
         raise ValueError("capacity below the rank")
-    s2 = scheme if scheme.ring.modulus == 2 else scheme.over("z2")
+    s = scheme if scheme.ring.name == ring else scheme.over(ring)
     F = np.zeros((3, capacity), dtype=np.uint64)
-    for mode, mat in enumerate((s2.U, s2.V, s2.W)):
-        F[mode, :scheme.rank] = pack_bits(mat)
+    for mode, mat in enumerate((s.U, s.V, s.W)):
+        if ring == "z2":
+            F[mode, :s.rank] = pack_bits(mat)
+        else:
+            signed = np.where(mat == 2, -1, mat) if ring == "z3" else mat
+            F[mode, :s.rank] = pack_bits(signed == 1) | (pack_bits(signed == -1) << np.uint64(32))
     return F
 
 
-def unpack_z2(F: np.ndarray, rank: int, fmt: tuple[int, int, int]) -> Scheme:
+def unpack(F: np.ndarray, rank: int, fmt: tuple[int, int, int], ring: str) -> Scheme:
     n, m, p = fmt
-    mats = [unpack_bits(F[mode, :rank], k) for mode, k in enumerate((n * m, m * p, n * p))]
-    return Scheme(n, m, p, *mats, "z2")
+    mats = []
+    for mode, k in enumerate((n * m, m * p, n * p)):
+        words = F[mode, :rank]
+        if ring == "z2":
+            mats.append(unpack_bits(words, k))
+        else:
+            mats.append(unpack_bits(words, k) - unpack_bits(words >> np.uint64(32), k))
+    return Scheme(n, m, p, *mats, ring)
+
+
+def pack_z2(scheme: Scheme, capacity: int) -> np.ndarray:
+    return pack(scheme, "z2", capacity)
+
+
+def unpack_z2(F: np.ndarray, rank: int, fmt: tuple[int, int, int]) -> Scheme:
+    return unpack(F, rank, fmt, "z2")

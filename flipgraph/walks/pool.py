@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._kernel import walk
+from ._kernel import RING_Z2, walk
 
 #: Extra rank a plus transition may add above the level being searched.
 PLUS_HEADROOM = 4
@@ -38,15 +38,26 @@ class PoolState:
     history: list = field(default_factory=list)   # (elapsed, flips, rank) when a level is reached
 
 
-def canonical_key(F: np.ndarray, rank: int) -> bytes:
-    """Bytes identifying the packed scheme up to term order (Z2 has no scaling freedom)."""
-    terms = F[:, :rank]
+def canonical_key(F: np.ndarray, rank: int, ring: int = RING_Z2) -> bytes:
+    """Bytes identifying the packed scheme up to term order and, over Z3/ZT, the signs of each
+    term's factors (a and b made sign-normal, c takes the signs)."""
+    terms = F[:, :rank].copy()
+    if ring != RING_Z2:
+        for mode in (0, 1):
+            low_plane = terms[mode] & np.uint64(0xFFFFFFFF)
+            high_plane = terms[mode] >> np.uint64(32)
+            both = low_plane | high_plane
+            lowest = both & (~both + np.uint64(1))
+            flip = (high_plane & lowest) != 0
+            for target in (mode, 2):
+                swapped = (terms[target] >> np.uint64(32)) | (terms[target] << np.uint64(32))
+                terms[target] = np.where(flip, swapped, terms[target])
     order = np.lexsort(terms[::-1])
     return terms[:, order].tobytes()
 
 
 def pool_search(F0: np.ndarray, rank0: int, target: int, *, pool_size: int, path_limit: int,
-                plus_after: int, seed: int, time_limit: float | None = None,
+                plus_after: int, seed: int, ring: int = RING_Z2, time_limit: float | None = None,
                 max_walks: int | None = None,
                 progress: Callable[[PoolState, np.ndarray | None], bool] | None = None,
                 report_every: float = 0.5) -> tuple[np.ndarray, int, PoolState]:
@@ -57,7 +68,7 @@ def pool_search(F0: np.ndarray, rank0: int, target: int, *, pool_size: int, path
     the search. Returns (F, rank, state) of the best scheme found."""
     gen = np.random.Generator(np.random.PCG64(seed))
     rng = np.array([gen.integers(1, 2**63)], dtype=np.uint64)
-    out = np.zeros(2, dtype=np.int64)
+    out = np.zeros(3, dtype=np.int64)
     cap = F0.shape[1]
     start = time.perf_counter()
     deadline = start + time_limit if time_limit else None
@@ -72,7 +83,7 @@ def pool_search(F0: np.ndarray, rank0: int, target: int, *, pool_size: int, path
         if (deadline and time.perf_counter() > deadline) or (max_walks and state.walks >= max_walks):
             break
         F = pool[int(gen.integers(len(pool)))].copy()
-        rank = walk(F, level, level - 1, path_limit, plus_after,
+        rank = walk(F, level, ring, level - 1, path_limit, plus_after,
                     min(level + PLUS_HEADROOM, cap), rng, out)
         state.flips += int(out[0])
         state.plus += int(out[1])
@@ -81,7 +92,7 @@ def pool_search(F0: np.ndarray, rank0: int, target: int, *, pool_size: int, path
         improved = None
         F[:, rank:] = 0                        # the kernel leaves dead terms behind
         if rank < level:
-            next_pool.setdefault(canonical_key(F, rank), (F, rank))
+            next_pool.setdefault(canonical_key(F, rank, ring), (F, rank))
             if rank < state.best_rank:
                 state.best_rank = rank
                 best_F = F.copy()

@@ -3,7 +3,7 @@
 Each worker runs :func:`flipgraph.walks.pool.pool_search` with its own seed derived from
 (seed, worker index), so a worker's trajectory is reproducible; the run stops when one worker
 reaches the target rank, at the time limit, or on Ctrl-C, and always keeps the best scheme seen.
-The best scheme is verified (mod 2) before it is returned.
+The best scheme is verified in its ring (mod 2, mod 3, or over Z for ZT) before it is returned.
 """
 from __future__ import annotations
 
@@ -22,11 +22,11 @@ import numpy as np
 from ..errors import FlipgraphError
 from ..scheme import Scheme, standard
 from ..verify import verify
-from .packing import check_packable, pack_z2, unpack_z2
+from .packing import RING_CODES, check_packable, pack, pack_z2, unpack
 from ._kernel import walk
 from .pool import PLUS_HEADROOM, pool_search
 
-SUPPORTED_RINGS = ("z2",)
+SUPPORTED_RINGS = ("z2", "z3", "zt")
 
 
 @dataclass
@@ -48,7 +48,7 @@ class SearchSettings:
         if self.ring not in SUPPORTED_RINGS:
             raise FlipgraphError(f"search over ring {self.ring!r} is not available yet; "
                                  f"supported: {', '.join(SUPPORTED_RINGS)}")
-        check_packable(self.format)
+        check_packable(self.format, self.ring)
         if self.workers < 1 or self.pool_size < 1 or self.path_limit < 1:
             raise FlipgraphError("workers, pool size and path limit must be at least 1")
         if self.plus_after < 0 or self.target_rank < 0:
@@ -80,7 +80,7 @@ def warm_up() -> None:
     """Compile (or load from numba's disk cache) the kernel before any clock starts; forked
     workers inherit the compiled code."""
     F = pack_z2(standard(1, 1, 2), 4)
-    walk(F, 2, 0, 1, 0, 2, np.array([1], np.uint64), np.zeros(2, np.int64))
+    walk(F, 2, 0, 0, 1, 0, 2, np.array([1], np.uint64), np.zeros(3, np.int64))
 
 
 def worker_seed(seed: int, worker: int) -> int:
@@ -93,11 +93,12 @@ def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] 
     (elapsed, flips, best_rank, per-worker ranks and pool sizes), ``log_path`` gets the same as
     JSON lines."""
     settings.check()
-    start = settings.start if settings.start is not None else standard(*settings.format, "z2")
-    if not verify(start, "z2"):
-        raise FlipgraphError("the start scheme is not valid mod 2")
+    start = settings.start if settings.start is not None else standard(*settings.format)
+    start = start.over(settings.ring)
+    if not verify(start):
+        raise FlipgraphError(f"the start scheme is not valid over {settings.ring}")
     rank0 = start.rank
-    F0 = pack_z2(start, rank0 + PLUS_HEADROOM + 1)
+    F0 = pack(start, settings.ring, rank0 + PLUS_HEADROOM + 1)
     log = open(log_path, "w") if log_path else None
     workers = [dict(worker=w, rank=rank0, best_rank=rank0, flips=0, walks=0, pool_size=1)
                for w in range(settings.workers)]
@@ -132,8 +133,8 @@ def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] 
         if log:
             log.close()
     elapsed = time.perf_counter() - t0
-    scheme = unpack_z2(best["F"], best["rank"], settings.format)
-    verdict = verify(scheme, "z2")
+    scheme = unpack(best["F"], best["rank"], settings.format, settings.ring)
+    verdict = verify(scheme)
     if not verdict:
         raise RuntimeError(f"internal error: the search produced an invalid scheme ({verdict})")
     return SearchResult(scheme=scheme, rank=best["rank"],
@@ -146,6 +147,7 @@ def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] 
 def _search_kwargs(settings: SearchSettings, worker: int) -> dict:
     return dict(pool_size=settings.pool_size, path_limit=settings.path_limit,
                 plus_after=settings.plus_after, seed=worker_seed(settings.seed, worker),
+                ring=RING_CODES[settings.ring],
                 time_limit=settings.time_limit)
 
 
