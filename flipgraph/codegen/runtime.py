@@ -10,8 +10,8 @@ shared by all calls at that depth: no array is allocated per addition.
 
 Kinds of element: "float" (float16/32/64, complex: BLAS leaves), "int" (int64 etc.: exact, and
 bit-exact even on overflow, since the schemes hold over Z and so over Z/2^64), "object" (Python
-ints / Fractions: exact), "gf" (galois GF(p) arrays: computed on int64 representatives, leaves
-reduced mod p and done in float64 BLAS when k·(p−1)² < 2^53, else int64, else Python ints).
+ints / Fractions: exact), "gf" (galois GF(p) arrays: computed on float64 representatives — exact integers — with leaves reduced mod p and done by
+float32/float64 BLAS while exact; Python ints for large p).
 """
 from collections import namedtuple
 from fractions import Fraction
@@ -36,7 +36,8 @@ def run(A, B, steps, levels=None, cutoff=None):
     field = _prime_field(A, B)
     if field is not None:
         kind, p = "gf", int(field.characteristic)
-        dtype = np.dtype(np.int64 if p < 2 ** 31 else object)   # int64 sums must not wrap
+        # representatives in float64 (exact below 2^53) when the leaf fits BLAS, else Python ints
+        dtype = np.dtype(np.float64 if A.shape[-1] * (p - 1) ** 2 < 2 ** 50 else object)
         A = A.view(np.ndarray).astype(dtype)
         B = B.view(np.ndarray).astype(dtype)
     else:
@@ -62,7 +63,7 @@ def run(A, B, steps, levels=None, cutoff=None):
     _multiply(A, B, C, plan, ws, konst, 0, leaf)
     if kind == "gf":
         np.remainder(C, p, out=C)
-        return field(C)
+        return (C.astype(np.int64) if dtype != object else C).view(field)   # values < p
     return C
 
 
@@ -151,19 +152,25 @@ def _coef(c, kind, dtype):
 
 
 def _leaf(kind, p, k, dtype):
-    """The product at the bottom of the recursion: ``leaf(X, Y, Z)`` writes X·Y into Z."""
-    if kind != "gf":
+    """The product at the bottom of the recursion: ``leaf(X, Y, Z)`` writes X·Y into Z. Exact
+    kinds get contiguous operands (numpy's non-BLAS loops are slow on strided views); GF(p) leaves
+    reduce their operands mod p first and use float32 BLAS while k·(p−1)² < 2^24 (exact)."""
+    if kind == "float":
         return lambda X, Y, Z: np.matmul(X, Y, out=Z)
-    if k * (p - 1) ** 2 < 2 ** 53:
+    if kind != "gf":
+        return lambda X, Y, Z: np.matmul(np.ascontiguousarray(X), np.ascontiguousarray(Y), out=Z)
+    if dtype == object:
         def leaf(X, Y, Z):
-            x = np.remainder(X, p).astype(np.float64)
-            y = np.remainder(Y, p).astype(np.float64)
-            Z[...] = np.remainder(x @ y, p)
-    elif k * (p - 1) ** 2 < 2 ** 63 and dtype != object:
-        def leaf(X, Y, Z):
-            np.remainder(np.remainder(X, p) @ np.remainder(Y, p), p, out=Z)
-    else:
-        def leaf(X, Y, Z):
-            x = np.remainder(X, p).astype(object)
-            Z[...] = np.remainder(x @ np.remainder(Y, p).astype(object), p)
+            Z[...] = np.remainder(np.remainder(X, p) @ np.remainder(Y, p), p)
+        return leaf
+
+    def leaf(X, Y, Z):
+        small = np.float32 if X.shape[1] * (p - 1) ** 2 < 2 ** 24 else np.float64
+        x = np.remainder(X, p).astype(small, copy=False)
+        y = np.remainder(Y, p).astype(small, copy=False)
+        if small is np.float64:
+            np.matmul(x, y, out=Z)
+        else:
+            Z[...] = x @ y
+        np.remainder(Z, p, out=Z)
     return leaf
