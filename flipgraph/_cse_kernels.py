@@ -18,6 +18,11 @@ row ``(i, j, ratio)`` of ``defs``) and substitutes it; it saves count − 1 addi
                      greedy; the best finish
 
 ``eps`` is the probability of taking a random repeated pair instead (diversifies restarts).
+
+Working state: besides F, ``Z[f, :nz[f]]`` lists the nonzero columns of form f (so a step costs
+the sum over forms of nnz², not k·width), and pair counts live in an open-addressing hash table
+(``hk`` keys, −1 = empty; ``hc`` counts) sized by the number of pair occurrences, so memory stays
+linear in the input even for large formats. Pair key = (i·width + j)·nratio + ratio, i < j.
 """
 from __future__ import annotations
 
@@ -26,36 +31,70 @@ from numba import njit
 
 _MAX_LOOKAHEAD = 12   # candidates simulated per step by the look-ahead strategies
 _MAX_ROLLOUT = 24     # candidates finished greedily per step by the rollout strategy
+_MIX = np.int64(-7046029254386353131)   # odd 64-bit multiplier of the pair hash
 
 
 @njit(cache=True)
-def _count(F, ncol, RT, nratio, counts, touched):
-    """Count every (i, j, ratio) pair over the forms; return how many distinct keys were touched."""
+def _slot(hk, key):
+    """The slot holding ``key``, or the empty slot where it would go (linear probing)."""
+    mask = hk.shape[0] - 1
+    h = key * _MIX
+    s = (h ^ (h >> 31)) & mask
+    while hk[s] != -1 and hk[s] != key:
+        s = (s + 1) & mask
+    return s
+
+
+@njit(cache=True)
+def _pair_key(F, width, nratio, RT, f, x, y):
+    lo, hi = (x, y) if x < y else (y, x)
+    return (lo * width + hi) * nratio + RT[F[f, lo], F[f, hi]]
+
+
+@njit(cache=True)
+def _count(F, Z, nz, RT, nratio, hk, hc, touched):
+    """Count every (i, j, ratio) pair over the forms; returns the number of slots used (listed in
+    ``touched``; :func:`_clear` empties them)."""
     width = F.shape[1]
-    cols = np.empty(ncol, np.int64)
     nt = 0
     for f in range(F.shape[0]):
-        nz = 0
-        for c in range(ncol):
-            if F[f, c] != 0:
-                cols[nz] = c
-                nz += 1
-        for a in range(nz):
-            i = cols[a]
-            for b in range(a + 1, nz):
-                j = cols[b]
-                key = (i * width + j) * nratio + RT[F[f, i], F[f, j]]
-                if counts[key] == 0:
-                    touched[nt] = key
+        for a in range(nz[f]):
+            for b in range(a + 1, nz[f]):
+                key = _pair_key(F, width, nratio, RT, f, Z[f, a], Z[f, b])
+                s = _slot(hk, key)
+                if hk[s] == -1:
+                    hk[s] = key
+                    touched[nt] = s
                     nt += 1
-                counts[key] += 1
+                hc[s] += 1
     return nt
 
 
 @njit(cache=True)
-def _substitute(F, i, j, rid, t, RT, changed, saved):
-    """Replace x_i + ratio·x_j by x_t in every matching form, remembering the old coefficient of
-    x_j in ``saved``; return the number of forms changed (listed in ``changed``)."""
+def _clear(hk, hc, touched, nt):
+    for z in range(nt):
+        hk[touched[z]] = -1
+        hc[touched[z]] = 0
+
+
+@njit(cache=True)
+def _drop(Z, nz, f, c):
+    """Remove column c from the nonzero list of form f."""
+    for a in range(nz[f]):
+        if Z[f, a] == c:
+            nz[f] -= 1
+            Z[f, a] = Z[f, nz[f]]
+            return
+
+
+@njit(cache=True)
+def _substitute(F, Z, nz, key, nratio, t, RT, changed, saved):
+    """Replace the pair ``key`` (x_i + ratio·x_j) by x_t in every matching form, remembering the
+    old coefficient of x_j in ``saved``; returns the number of forms changed (in ``changed``)."""
+    width = F.shape[1]
+    rid = key % nratio
+    i = (key // nratio) // width
+    j = (key // nratio) % width
     nch = 0
     for f in range(F.shape[0]):
         a, b = F[f, i], F[f, j]
@@ -63,6 +102,10 @@ def _substitute(F, i, j, rid, t, RT, changed, saved):
             F[f, t] = a
             F[f, i] = 0
             F[f, j] = 0
+            _drop(Z, nz, f, i)
+            _drop(Z, nz, f, j)
+            Z[f, nz[f]] = t
+            nz[f] += 1
             changed[nch] = f
             saved[nch] = b
             nch += 1
@@ -70,90 +113,106 @@ def _substitute(F, i, j, rid, t, RT, changed, saved):
 
 
 @njit(cache=True)
-def _restore(F, i, j, t, changed, saved, nch):
+def _restore(F, Z, nz, key, nratio, t, changed, saved, nch):
     """Undo :func:`_substitute`."""
+    width = F.shape[1]
+    i = (key // nratio) // width
+    j = (key // nratio) % width
     for z in range(nch):
         f = changed[z]
         F[f, i] = F[f, t]
         F[f, j] = saved[z]
         F[f, t] = 0
+        _drop(Z, nz, f, t)
+        Z[f, nz[f]] = i
+        Z[f, nz[f] + 1] = j
+        nz[f] += 2
 
 
 @njit(cache=True)
-def _gains(F, ncol, RT, nratio, counts, touched):
-    """(best count − 1, sum of (count − 1)) over repeated pairs; leaves counts zeroed."""
-    nt = _count(F, ncol, RT, nratio, counts, touched)
-    best, total = 0, 0
-    for z in range(nt):
-        key = touched[z]
-        c = counts[key]
-        if c >= 2:
-            total += c - 1
-            if c - 1 > best:
-                best = c - 1
-        counts[key] = 0
-    return best, total
-
-
-@njit(cache=True)
-def _greedy_finish(F, nvar, nfresh, RT, nratio, counts, touched, changed, saved):
-    """Plain greedy (random ties) from the current state to the end; returns the final cost.
-    Used as the rollout of strategy 4 (F is modified)."""
-    width = F.shape[1]
-    while nvar + nfresh < width:
-        ncol = nvar + nfresh
-        nt = _count(F, ncol, RT, nratio, counts, touched)
-        best, chosen, ties = 1, -1, 0
-        for z in range(nt):
-            key = touched[z]
-            c = counts[key]
-            counts[key] = 0
-            if c > best:
-                best, chosen, ties = c, key, 1
-            elif c == best and c >= 2:
-                ties += 1
-                if np.random.randint(ties) == 0:
-                    chosen = key
-        if chosen < 0:
-            break
-        r = chosen % nratio
-        _substitute(F, (chosen // nratio) // width, (chosen // nratio) % width, r, ncol, RT,
-                    changed, saved)
-        nfresh += 1
-    return nfresh + _form_cost(F)
-
-
-@njit(cache=True)
-def _form_cost(F):
+def _form_cost(nz):
     cost = 0
-    for f in range(F.shape[0]):
-        nz = 0
-        for c in range(F.shape[1]):
-            if F[f, c] != 0:
-                nz += 1
-        if nz > 1:
-            cost += nz - 1
+    for f in range(nz.shape[0]):
+        if nz[f] > 1:
+            cost += nz[f] - 1
     return cost
 
 
 @njit(cache=True)
-def _conflicts(F, ncol, i, j, rid, RT, nratio, counts):
-    """Occurrences of other repeated pairs that substituting (i, j, rid) would destroy."""
+def _gains(F, Z, nz, RT, nratio, hk, hc, touched):
+    """(best count − 1, sum of (count − 1)) over the repeated pairs; leaves the table empty."""
+    nt = _count(F, Z, nz, RT, nratio, hk, hc, touched)
+    best, total = 0, 0
+    for z in range(nt):
+        c = hc[touched[z]]
+        if c >= 2:
+            total += c - 1
+            if c - 1 > best:
+                best = c - 1
+    _clear(hk, hc, touched, nt)
+    return best, total
+
+
+@njit(cache=True)
+def _greedy_finish(F, Z, nz, nvar, nfresh, RT, nratio, hk, hc, touched, changed, saved):
+    """Plain greedy (random ties) from the current state to the end; returns the final cost.
+    The rollout of strategy 4 (F, Z, nz are modified)."""
     width = F.shape[1]
+    while nvar + nfresh < width:
+        nt = _count(F, Z, nz, RT, nratio, hk, hc, touched)
+        best, chosen, ties = 1, -1, 0
+        for z in range(nt):
+            c = hc[touched[z]]
+            if c > best:
+                best, chosen, ties = c, hk[touched[z]], 1
+            elif c == best and c >= 2:
+                ties += 1
+                if np.random.randint(ties) == 0:
+                    chosen = hk[touched[z]]
+        _clear(hk, hc, touched, nt)
+        if chosen < 0:
+            break
+        _substitute(F, Z, nz, chosen, nratio, nvar + nfresh, RT, changed, saved)
+        nfresh += 1
+    return nfresh + _form_cost(nz)
+
+
+@njit(cache=True)
+def _conflicts(F, Z, nz, key, RT, nratio, hk, hc):
+    """Occurrences of other repeated pairs that substituting ``key`` would destroy."""
+    width = F.shape[1]
+    rid = key % nratio
+    i = (key // nratio) // width
+    j = (key // nratio) % width
     out = 0
     for f in range(F.shape[0]):
         a, b = F[f, i], F[f, j]
         if a == 0 or b == 0 or RT[a, b] != rid:
             continue
-        for l in range(ncol):
-            if l == i or l == j or F[f, l] == 0:
+        for e in range(nz[f]):
+            col = Z[f, e]
+            if col == i or col == j:
                 continue
             for x in (i, j):
-                lo, hi = (x, l) if x < l else (l, x)
-                key = (lo * width + hi) * nratio + RT[F[f, lo], F[f, hi]]
-                if counts[key] >= 2:
+                s = _slot(hk, _pair_key(F, width, nratio, RT, f, x, col))
+                if hk[s] != -1 and hc[s] >= 2:
                     out += 1
     return out
+
+
+@njit(cache=True)
+def _pick(scores, keys, n, low_is_good):
+    """The key of the best score among the first n, random among ties."""
+    chosen, best, ties = -1, 0, 0
+    for z in range(n):
+        sc = -scores[z] if low_is_good else scores[z]
+        if ties == 0 or sc > best:
+            best, chosen, ties = sc, keys[z], 1
+        elif sc == best:
+            ties += 1
+            if np.random.randint(ties) == 0:
+                chosen = keys[z]
+    return chosen
 
 
 @njit(cache=True)
@@ -163,122 +222,99 @@ def cse_run(F0, nvar, RT, nratio, strategy, eps, seed):
     np.random.seed(seed)
     F = F0.copy()
     k, width = F.shape
-    counts = np.zeros(width * width * nratio, np.int32)
-    cap = 1
+    nz = np.zeros(k, np.int64)
     for f in range(k):
-        nz = 0
         for c in range(width):
             if F[f, c] != 0:
-                nz += 1
-        cap += nz * nz
-    touched = np.empty(cap, np.int64)
-    touched2 = np.empty(cap, np.int64)
-    counts2 = np.zeros(width * width * nratio, np.int32)
-    cand = np.empty(cap, np.int64)
+                nz[f] += 1
+    Z = np.zeros((k, max(nz.max(), 2) + 1), np.int64)
+    pairs = 1
+    for f in range(k):
+        e = 0
+        for c in range(width):
+            if F[f, c] != 0:
+                Z[f, e] = c
+                e += 1
+        pairs += nz[f] * (nz[f] - 1) // 2
+    hcap = 16
+    while hcap < 2 * pairs:
+        hcap *= 2
+    hk = np.full(hcap, -1, np.int64)
+    hc = np.zeros(hcap, np.int32)
+    touched = np.empty(pairs, np.int64)
+    side = hcap if strategy >= 2 else 1       # second table for the simulations of 2, 3, 4
+    hk2 = np.full(side, -1, np.int64)
+    hc2 = np.zeros(side, np.int32)
+    touched2 = np.empty(pairs, np.int64)
+    cand = np.empty(pairs, np.int64)
+    score = np.empty(pairs, np.int64)
     changed = np.empty(k, np.int64)
     saved = np.empty(k, np.int32)
     defs = np.zeros((width - nvar, 3), np.int64)
     nfresh = 0
     while nvar + nfresh < width:
-        ncol = nvar + nfresh
-        nt = _count(F, ncol, RT, nratio, counts, touched)
+        t = nvar + nfresh
+        nt = _count(F, Z, nz, RT, nratio, hk, hc, touched)
         best = 1
         for z in range(nt):
-            if counts[touched[z]] > best:
-                best = counts[touched[z]]
+            if hc[touched[z]] > best:
+                best = hc[touched[z]]
         if best < 2:
-            for z in range(nt):
-                counts[touched[z]] = 0
+            _clear(hk, hc, touched, nt)
             break
-        # candidates: repeated pairs (eps move) or the top ones
-        ncand = 0
         explore = eps > 0.0 and np.random.random() < eps
-        floor = 2 if explore else (best - 1 if strategy >= 2 else best)
-        if strategy == 4 and not explore:
+        floor = best
+        if explore or strategy == 4:
             floor = 2
-        if floor < 2:
-            floor = 2
+        elif strategy >= 2:
+            floor = max(best - 1, 2)
+        ncand = 0
         for z in range(nt):
-            if counts[touched[z]] >= floor:
-                cand[ncand] = touched[z]
+            if hc[touched[z]] >= floor:
+                cand[ncand] = touched[z]          # slots for now
                 ncand += 1
-        if explore or strategy == 0:
-            chosen = cand[np.random.randint(ncand)]
-        elif strategy == 1:
-            chosen, low, ties = -1, 1 << 30, 0
-            for z in range(ncand):
-                key = cand[z]
-                r = key % nratio
-                i = (key // nratio) // width
-                j = (key // nratio) % width
-                c = _conflicts(F, ncol, i, j, r, RT, nratio, counts)
-                if c < low:
-                    low, chosen, ties = c, key, 1
-                elif c == low:
-                    ties += 1
-                    if np.random.randint(ties) == 0:
-                        chosen = key
-        elif strategy == 4:
-            # rollout: finish the most frequent candidates (random order among equals)
-            # greedily, keep the best finish
-            for z in range(ncand - 1, 0, -1):
-                y = np.random.randint(z + 1)
-                cand[z], cand[y] = cand[y], cand[z]
+        # random order, then (rollout) most frequent first; keep the cap
+        for z in range(ncand - 1, 0, -1):
+            y = np.random.randint(z + 1)
+            cand[z], cand[y] = cand[y], cand[z]
+        if strategy == 4 and not explore:
             for z in range(1, ncand):
-                key = cand[z]
+                s = cand[z]
                 y = z
-                while y > 0 and counts[cand[y - 1]] < counts[key]:
+                while y > 0 and hc[cand[y - 1]] < hc[s]:
                     cand[y] = cand[y - 1]
                     y -= 1
-                cand[y] = key
-            if ncand > _MAX_ROLLOUT:
-                ncand = _MAX_ROLLOUT
-            chosen, low, ties = -1, 1 << 30, 0
-            for z in range(ncand):
-                key = cand[z]
-                Fc = F.copy()
-                _substitute(Fc, (key // nratio) // width, (key // nratio) % width, key % nratio,
-                            ncol, RT, changed, saved)
-                c = _greedy_finish(Fc, nvar, nfresh + 1, RT, nratio, counts2, touched2, changed,
-                                   saved)
-                if c < low:
-                    low, chosen, ties = c, key, 1
-                elif c == low:
-                    ties += 1
-                    if np.random.randint(ties) == 0:
-                        chosen = key
+                cand[y] = s
+        cap = ncand
+        if not explore and strategy >= 2:
+            cap = min(ncand, _MAX_ROLLOUT if strategy == 4 else _MAX_LOOKAHEAD)
+        for z in range(cap):
+            score[z] = 0
+            cand[z] = hk[cand[z]]                 # slots -> keys
+        if explore or strategy == 0:
+            chosen = cand[np.random.randint(cap)]
+        elif strategy == 1:
+            for z in range(cap):
+                score[z] = _conflicts(F, Z, nz, cand[z], RT, nratio, hk, hc)
+            chosen = _pick(score, cand, cap, True)
+        elif strategy == 4:
+            for z in range(cap):
+                Fc, Zc, nzc = F.copy(), Z.copy(), nz.copy()
+                _substitute(Fc, Zc, nzc, cand[z], nratio, t, RT, changed, saved)
+                score[z] = _greedy_finish(Fc, Zc, nzc, nvar, nfresh + 1, RT, nratio, hk2, hc2,
+                                          touched2, changed, saved)
+            chosen = _pick(score, cand, cap, True)
         else:
-            # shuffle, keep at most _MAX_LOOKAHEAD candidates, simulate each
-            for z in range(ncand - 1, 0, -1):
-                y = np.random.randint(z + 1)
-                cand[z], cand[y] = cand[y], cand[z]
-            if ncand > _MAX_LOOKAHEAD:
-                ncand = _MAX_LOOKAHEAD
-            chosen, top, ties = -1, -1, 0
-            t = ncol
-            for z in range(ncand):
-                key = cand[z]
-                r = key % nratio
-                i = (key // nratio) // width
-                j = (key // nratio) % width
-                nch = _substitute(F, i, j, r, t, RT, changed, saved)
-                g1, g2 = _gains(F, ncol + 1, RT, nratio, counts2, touched2)
-                score = (nch - 1) + (g1 if strategy == 2 else g2)
-                _restore(F, i, j, t, changed, saved, nch)
-                if score > top:
-                    top, chosen, ties = score, key, 1
-                elif score == top:
-                    ties += 1
-                    if np.random.randint(ties) == 0:
-                        chosen = key
-        for z in range(nt):
-            counts[touched[z]] = 0
-        r = chosen % nratio
-        i = (chosen // nratio) // width
-        j = (chosen // nratio) % width
-        _substitute(F, i, j, r, ncol, RT, changed, saved)
-        defs[nfresh, 0] = i
-        defs[nfresh, 1] = j
-        defs[nfresh, 2] = r
+            for z in range(cap):
+                nch = _substitute(F, Z, nz, cand[z], nratio, t, RT, changed, saved)
+                g1, g2 = _gains(F, Z, nz, RT, nratio, hk2, hc2, touched2)
+                score[z] = (nch - 1) + (g1 if strategy == 2 else g2)
+                _restore(F, Z, nz, cand[z], nratio, t, changed, saved, nch)
+            chosen = _pick(score, cand, cap, False)
+        _clear(hk, hc, touched, nt)
+        _substitute(F, Z, nz, chosen, nratio, t, RT, changed, saved)
+        defs[nfresh, 0] = (chosen // nratio) // width
+        defs[nfresh, 1] = (chosen // nratio) % width
+        defs[nfresh, 2] = chosen % nratio
         nfresh += 1
-    return nfresh + _form_cost(F), nfresh, defs[:nfresh].copy(), F
+    return nfresh + _form_cost(nz), nfresh, defs[:nfresh].copy(), F

@@ -100,6 +100,8 @@ def cse(forms: np.ndarray, ring: Ring, restarts: int = 100, strategy: str = "all
     ``strategy`` is a name of :data:`STRATEGIES` or ``"all"`` (restarts spread round-robin over
     them). Restart s uses seed ``seed·1000003 + s``: results are reproducible."""
     forms = np.asarray(forms)
+    if not forms.size:
+        return PartReduction(0, [], [[] for _ in range(forms.shape[0])])
     (cost, _, defs, Fout), values, ratios = _best_run(forms, ring, restarts, strategy, seed)
     return _decode(cost, defs, Fout, values, ratios, forms.shape[1], ring)
 
