@@ -65,7 +65,8 @@ class _Progress:
 
 @click.command("search")
 @click.argument("format", required=False)
-@click.option("--ring", default="z2", show_default=True, help="Coefficient ring of the walk.")
+@click.option("--ring", default="z2", show_default=True,
+              help="Coefficient ring of the walk: z2, z3, or zt ({-1,0,1}: valid over every ring).")
 @click.option("--target-rank", type=int, default=0, help="Stop at this rank (default: go as low "
               "as the time limit allows).")
 @click.option("--workers", type=int, default=1, show_default=True,
@@ -75,13 +76,14 @@ class _Progress:
               help="Each walker's trajectory is reproducible from (seed, walker index).")
 @click.option("--from", "start_file", type=click.Path(dir_okay=False),
               help="Start from this scheme file (default: the standard scheme of rank n·m·p).")
-@click.option("--pool-size", type=int, default=4, show_default=True,
-              help="Distinct schemes kept per rank level (1 = plain walk with restarts).")
+@click.option("--pool-size", type=int, default=None,
+              help="Distinct schemes kept per rank level (1 = plain walk with restarts). "
+                   "Default: 4 over z2, 1 over z3 and zt.")
 @click.option("--path-limit", type=int, default=10_000_000, show_default=True,
               help="Moves per walk before it gives up and a new walk starts from the pool.")
-@click.option("--plus-after", type=int, default=5000, show_default=True,
+@click.option("--plus-after", type=int, default=None,
               help="Plus transition (rank + 1) after this many flips without a reduction "
-                   "(randomised in [A, 2A)); 0 = never.")
+                   "(randomised in [A, 2A)); 0 = never. Default: 5000 over z2, 30000 over z3/zt.")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False),
               help="TOML recipe with the same keys as these flags (flags win).")
 @click.option("--out", type=click.Path(file_okay=False),
@@ -107,7 +109,8 @@ def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_
     \b
     Examples:
       flipgraph search 3x3x3 --target-rank 23 --time-limit 30
-      flipgraph search 4x4x4 --target-rank 49 --workers 2 --pool-size 8 --plus-after 50000
+      flipgraph search 4x4x4 --target-rank 49 --workers 2 --path-limit 100000000
+      flipgraph search 3x3x3 --ring zt --target-rank 23
       flipgraph search --config search_configs/z2-444-49.toml
     """
     opts = dict(format=format, ring=ring, target_rank=target_rank, workers=workers,
@@ -128,9 +131,9 @@ def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_
     settings = SearchSettings(format=fmt, ring=str(opts["ring"]).lower(),
                               target_rank=int(opts["target_rank"]), workers=int(opts["workers"]),
                               time_limit=float(opts["time_limit"]) if opts["time_limit"] else None,
-                              seed=int(opts["seed"]), pool_size=int(opts["pool_size"]),
+                              seed=int(opts["seed"]), pool_size=_int_or_none(opts["pool_size"]),
                               path_limit=int(opts["path_limit"]),
-                              plus_after=int(opts["plus_after"]), start=start)
+                              plus_after=_int_or_none(opts["plus_after"]), start=start)
     settings.check()
     out_dir = Path(opts["out"] or f"runs/{'x'.join(map(str, fmt))}-{settings.ring}-"
                                   f"{time.strftime('%Y%m%d-%H%M%S')}")
@@ -184,6 +187,10 @@ def _run(settings: SearchSettings, want_lift: bool, progress, log_path):
         settings.seed += 1_000_003 * attempt
         settings.time_limit = max(1.0, deadline - time.perf_counter())
         result = run_search(settings, on_progress=progress, log_path=log_path)
+
+
+def _int_or_none(value):
+    return None if value is None else int(value)
 
 
 def _as_start(scheme, fmt, path):

@@ -14,14 +14,15 @@ __all__ = ["search", "SearchSettings", "SearchResult", "run_search"]
 
 
 def search(format: str | tuple[int, int, int], *, ring: str = "z2", target_rank: int = 0,
-           workers: int = 1, time_limit: float | None = 60.0, seed: int = 0, pool_size: int = 4,
-           path_limit: int = 10_000_000, plus_after: int = 5000, start: Scheme | None = None,
+           workers: int = 1, time_limit: float | None = 60.0, seed: int = 0, pool_size: int | None = None,
+           path_limit: int = 10_000_000, plus_after: int | None = None, start: Scheme | None = None,
            on_progress=None, log_path=None) -> SearchResult:
     """Search for a low-rank scheme of ``format`` ("3x3x3" or (3, 3, 3)) over ``ring``.
 
     Starts from ``start`` (default: the standard scheme) and stops at ``target_rank`` (0: go as
     low as possible), at ``time_limit`` seconds, or on Ctrl-C. Returns a :class:`SearchResult`
-    whose ``scheme`` is verified. See :class:`SearchSettings` for the parameters."""
+    whose ``scheme`` is verified. ``pool_size`` and ``plus_after`` default per ring
+    (``runner.RING_DEFAULTS``). See :class:`SearchSettings` for the parameters."""
     fmt = parse_format(format) if isinstance(format, str) else tuple(format)
     settings = SearchSettings(format=fmt, ring=ring, target_rank=target_rank, workers=workers,
                               time_limit=time_limit, seed=seed, pool_size=pool_size,

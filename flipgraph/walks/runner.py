@@ -27,6 +27,8 @@ from ._kernel import walk
 from .pool import PLUS_HEADROOM, pool_search
 
 SUPPORTED_RINGS = ("z2", "z3", "zt")
+#: Default (pool size, plus-after) per ring, tuned on 3x3x3 -> 23 and 4x4x4 (benchmarks/).
+RING_DEFAULTS = {"z2": (4, 5_000), "z3": (1, 30_000), "zt": (1, 30_000)}
 
 
 @dataclass
@@ -39,15 +41,20 @@ class SearchSettings:
     workers: int = 1
     time_limit: float | None = 60.0
     seed: int = 0
-    pool_size: int = 4
+    pool_size: int | None = None    # None: the ring's default (RING_DEFAULTS)
     path_limit: int = 10_000_000
-    plus_after: int = 5000          # 0: no plus transitions
+    plus_after: int | None = None   # None: the ring's default; 0: no plus transitions
     start: Scheme | None = None     # default: the standard scheme of rank n·m·p
 
     def check(self) -> None:
         if self.ring not in SUPPORTED_RINGS:
-            raise FlipgraphError(f"search over ring {self.ring!r} is not available yet; "
+            raise FlipgraphError(f"no search over ring {self.ring!r}; "
                                  f"supported: {', '.join(SUPPORTED_RINGS)}")
+        default_pool, default_plus = RING_DEFAULTS[self.ring]
+        if self.pool_size is None:
+            self.pool_size = default_pool
+        if self.plus_after is None:
+            self.plus_after = default_plus
         check_packable(self.format, self.ring)
         if self.workers < 1 or self.pool_size < 1 or self.path_limit < 1:
             raise FlipgraphError("workers, pool size and path limit must be at least 1")
