@@ -25,13 +25,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable, NamedTuple
+from typing import TYPE_CHECKING, Callable, NamedTuple
 
 import numpy as np
 
 from .errors import SchemeError
 from .rings import Ring
 from .scheme import Scheme
+
+if TYPE_CHECKING:
+    from .slp import SLP
 
 #: strategy name -> (kernel strategy code, probability of a random repeated pair per step)
 STRATEGIES = {
@@ -202,7 +205,7 @@ class Reduction:
     naive: AdditionCount
     reduced: AdditionCount
     stability: int
-    slp: object   # flipgraph.slp.SLP
+    slp: SLP
 
 
 def reduce_additions(scheme: Scheme, restarts: int = 200, strategy: str = "all", seed: int = 0,
