@@ -584,14 +584,26 @@ def best_known(path: str | Path | None = None) -> tuple[dict[tuple[int, int, int
 
 
 # --------------------------------------------------------------------------- the shipped catalogue
-def build_catalogue(path: str | Path | None = None) -> list[tuple[str, bool]]:
+def build_catalogue(path: str | Path | None = None, runs=()) -> list[tuple[str, bool]]:
     """Add the classic hand-written schemes (flipgraph.classics) to the shipped catalogue
-    (default schemes/catalogue.h5). Idempotent: schemes already there are kept."""
+    (default schemes/catalogue.h5), and the results of ``flipgraph search`` runs: each folder in
+    ``runs`` contributes its lifted.json (else best.json) with the search's own provenance
+    (recipe, seed, engine, date). Only searches made by this engine are accepted. Idempotent."""
+    from . import io
     from .classics import CLASSICS
 
+    items = [(make(), {"source": f"flipgraph.classics.{name}", "method": "hand-written"})
+             for name, make in CLASSICS.items()]
+    for run in runs:
+        run = Path(run)
+        file = run / "lifted.json" if (run / "lifted.json").exists() else run / "best.json"
+        scheme, meta = io.load_with_meta(file)
+        if meta.get("source") != "flipgraph search":
+            raise FlipgraphError(f"{file}: not the result of a flipgraph search; the shipped "
+                                 f"catalogue holds only schemes this engine found")
+        items.append((scheme, {**meta, "method": "search" + (" + lift" if "lifted" in meta else "")}))
     db = Database(path or shipped_path())
-    return db.add_many([(make(), {"source": f"flipgraph.classics.{name}", "method": "hand-written"})
-                        for name, make in CLASSICS.items()])
+    return db.add_many(items)
 
 
 if __name__ == "__main__":

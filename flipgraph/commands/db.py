@@ -345,15 +345,21 @@ def compare_cmd(db, table_path, max_dim, only_ours):
 
 
 @db_group.command("build-catalogue")
+@click.argument("runs", nargs=-1, type=click.Path(file_okay=False, exists=True))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help=f"catalogue file (default: {shipped_path()})")
-def build_catalogue_cmd(out):
-    """Add the classic hand-written schemes (Strassen, Winograd, Laderman) to the shipped
-    catalogue. Idempotent; searched schemes already there are kept. Maintainers only.
+def build_catalogue_cmd(runs, out):
+    """Add the classic hand-written schemes (Strassen, Winograd, Laderman) and the results of
+    `flipgraph search --config search_configs/X.toml --out RUN` folders (RUNS: their lifted.json,
+    else best.json, with the search's provenance) to the shipped catalogue. Idempotent; schemes
+    already there are kept. Maintainers only.
 
-    Example: flipgraph db build-catalogue
+    \b
+    Example:
+      flipgraph search --config search_configs/333-rank23.toml --out runs/333
+      flipgraph db build-catalogue runs/333
     """
-    for key, added in build_catalogue(out):
+    for key, added in build_catalogue(out, runs):
         click.echo(f"{key[:12]} {'added' if added else 'already there'}")
 
 
