@@ -32,7 +32,8 @@ T444_SETTINGS = dict(pool_size=4, path_limit=100_000_000, plus_after=5_000)
 def compile_time() -> float:
     start = time.perf_counter()
     F = pack(standard(2, 2, 2), "z2", 12)
-    walk(F, 8, 0, 7, 10, 0, 8, np.array([1], np.uint64), np.zeros(3, np.int64))
+    walk(F, 8, 0, 7, 10, 0, 8, np.array([1], np.uint64), np.zeros(5, np.int64),
+         np.zeros((3, 0), np.uint64))
     return time.perf_counter() - start
 
 
@@ -43,10 +44,11 @@ def flips_per_second(ring, fmt, rank_goal, moves, seed=1) -> tuple[float, int]:
                    workers=2 if fmt == (4, 4, 4) else 1,
                    **(T444_SETTINGS if fmt == (4, 4, 4) else {}))
     F = pack(found.scheme, ring, found.rank + 8)
-    out = np.zeros(3, np.int64)
+    out = np.zeros(5, np.int64)
     rng = np.array([seed], np.uint64)
     start = time.perf_counter()
-    rank = walk(F, found.rank, RING_CODES[ring], 0, moves, 0, found.rank, rng, out)
+    rank = walk(F, found.rank, RING_CODES[ring], 0, moves, 0, found.rank, rng, out,
+                np.zeros((3, 0), np.uint64))
     elapsed = time.perf_counter() - start
     assert verify(unpack(F, rank, fmt, ring))
     return out[0] / elapsed, found.rank

@@ -116,9 +116,10 @@ def unpack(F, rank):
 
 
 def run(F, rank, *, moves, plus_after=0, max_rank=None, seed=1, target=0):
-    out = np.zeros(3, dtype=np.int64)
+    out = np.zeros(5, dtype=np.int64)
     rng = np.array([seed], dtype=np.uint64)
-    new_rank = walk(F, rank, RING_Z2, target, moves, plus_after, max_rank or rank, rng, out)
+    new_rank = walk(F, rank, RING_Z2, target, moves, plus_after, max_rank or rank, rng, out,
+                    np.zeros((3, 0), np.uint64))
     return int(new_rank), int(out[0]), int(out[1])
 
 

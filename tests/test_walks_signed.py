@@ -44,9 +44,9 @@ def test_plane_arithmetic_matches_integers(seed):
 
 def random_walk(scheme, ring, moves, seed, plus_after=200):
     F = pack(scheme, ring, scheme.rank + 6)
-    out = np.zeros(3, np.int64)
+    out = np.zeros(5, np.int64)
     rank = walk(F, scheme.rank, RINGS[ring], 1, moves, plus_after, scheme.rank + 6,
-                np.array([seed], np.uint64), out)
+                np.array([seed], np.uint64), out, np.zeros((3, 0), np.uint64))
     return F, int(rank), out
 
 

@@ -96,8 +96,16 @@ def add(x, y, ring):
     return p | (n << _HALF)
 
 
+@njit(cache=True, inline="always")
+def popcount(x):
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return np.int64((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
+
+
 @njit(cache=True)
-def walk(F, r0, ring, target, max_moves, plus_after, max_rank, rng, out):
+def walk(F, r0, ring, target, max_moves, plus_after, max_rank, rng, out, best):
     """Random walk over ``ring`` (RING_Z2/Z3/ZT), in place on F (uint64[3, capacity], terms
     0..r0-1).
 
@@ -105,8 +113,12 @@ def walk(F, r0, ring, target, max_moves, plus_after, max_rank, rng, out):
     or when no flip exists and no plus transition is allowed. ``plus_after`` > 0: after that many flips without a reduction
     (randomised in [A, 2A)) do a plus transition, if the rank is below ``max_rank``.
     ``rng``: uint64[1] generator state (xorshift64*, never 0), advanced in place.
-    ``out`` receives [flips, plus transitions, rejected flips (ZT overflow)]. A rejected flip
-    counts as a move. Returns the final rank."""
+    ``out`` receives [flips, plus transitions, rejected flips (ZT overflow), best nonzeros,
+    best rank]. A rejected flip counts as a move. Returns the final rank.
+
+    ``best`` (uint64[3, capacity], or shape (3, 0) to skip): when given, the walk tracks the number
+    of nonzero coefficients and keeps in ``best`` the scheme met with the lowest rank, then the
+    fewest nonzeros (at fixed rank, fewest naive additions: nnz − 2·rank − n·p)."""
     cap = F.shape[1]
     ts = 16
     bits = 4
@@ -124,6 +136,8 @@ def walk(F, r0, ring, target, max_moves, plus_after, max_rank, rng, out):
     coll = np.zeros(3 * ts, np.int64)
     st = np.zeros(3, np.int64)            # [collisions, rank, used slots]
     work = np.zeros((64, 2), np.int64)     # reduction worklist of (term, mode)
+    track = best.shape[1] > 0
+    nnz = np.zeros(1, np.int64)            # nonzero coefficients of terms 0..rank-1, when tracked
 
     def rand():
         x = rng[0]
@@ -194,6 +208,8 @@ def walk(F, r0, ring, target, max_moves, plus_after, max_rank, rng, out):
 
     def set_factor(t, mode, value):
         """Returns the new holder count of ``value`` (0 for a zero factor)."""
+        if track:
+            nnz[0] += popcount(value) - popcount(F[mode, t])
         if F[mode, t] != 0:
             remove(mode, t)
         F[mode, t] = value
@@ -204,6 +220,8 @@ def walk(F, r0, ring, target, max_moves, plus_after, max_rank, rng, out):
     def kill(t):
         """Delete term t; the last term moves to index t. Returns its old index."""
         for mode in range(3):
+            if track:
+                nnz[0] -= popcount(F[mode, t])
             if F[mode, t] != 0:
                 remove(mode, t)
         last = st[1] - 1
@@ -297,6 +315,8 @@ def walk(F, r0, ring, target, max_moves, plus_after, max_rank, rng, out):
         F[z1, r] = F[z1, t1]
         for mode in range(3):
             insert(mode, r, norm(F[mode, r], ring))
+            if track:
+                nnz[0] += popcount(F[mode, r])
         set_factor(t1, x, diff)
         return True
 
@@ -307,6 +327,14 @@ def walk(F, r0, ring, target, max_moves, plus_after, max_rank, rng, out):
                 work[0, 0] = t
                 work[0, 1] = mode
                 reduce(1)
+    best_nnz = 0
+    best_rank = st[1]
+    if track:
+        for t in range(st[1]):
+            for mode in range(3):
+                nnz[0] += popcount(F[mode, t])
+        best_nnz = nnz[0]
+        best[:, :st[1]] = F[:, :st[1]]
 
     flips = 0
     nplus = 0
@@ -379,9 +407,15 @@ def walk(F, r0, ring, target, max_moves, plus_after, max_rank, rng, out):
             quiet = 0
         else:
             quiet += 1
+        if track and (st[1] < best_rank or (st[1] == best_rank and nnz[0] < best_nnz)):
+            best_rank = st[1]
+            best_nnz = nnz[0]
+            best[:, :best_rank] = F[:, :best_rank]
         if st[2] * 4 > 3 * ts:                        # too many tombstones: rebuild
             fill(st[1])
     out[0] = flips
     out[1] = nplus
     out[2] = rejected
+    out[3] = best_nnz
+    out[4] = best_rank
     return st[1]

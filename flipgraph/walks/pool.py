@@ -68,7 +68,8 @@ def pool_search(F0: np.ndarray, rank0: int, target: int, *, pool_size: int, path
     the search. Returns (F, rank, state) of the best scheme found."""
     gen = np.random.Generator(np.random.PCG64(seed))
     rng = np.array([gen.integers(1, 2**63)], dtype=np.uint64)
-    out = np.zeros(3, dtype=np.int64)
+    out = np.zeros(5, dtype=np.int64)
+    no_best = np.zeros((3, 0), dtype=np.uint64)
     cap = F0.shape[1]
     start = time.perf_counter()
     deadline = start + time_limit if time_limit else None
@@ -84,7 +85,7 @@ def pool_search(F0: np.ndarray, rank0: int, target: int, *, pool_size: int, path
             break
         F = pool[int(gen.integers(len(pool)))].copy()
         rank = walk(F, level, ring, level - 1, path_limit, plus_after,
-                    min(level + PLUS_HEADROOM, cap), rng, out)
+                    min(level + PLUS_HEADROOM, cap), rng, out, no_best)
         state.flips += int(out[0])
         state.plus += int(out[1])
         state.walks += 1

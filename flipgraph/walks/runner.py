@@ -87,7 +87,8 @@ def warm_up() -> None:
     """Compile (or load from numba's disk cache) the kernel before any clock starts; forked
     workers inherit the compiled code."""
     F = pack_z2(standard(1, 1, 2), 4)
-    walk(F, 2, 0, 0, 1, 0, 2, np.array([1], np.uint64), np.zeros(3, np.int64))
+    walk(F, 2, 0, 0, 1, 0, 2, np.array([1], np.uint64), np.zeros(5, np.int64),
+         np.zeros((3, 0), np.uint64))
 
 
 def worker_seed(seed: int, worker: int) -> int:
