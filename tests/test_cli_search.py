@@ -4,7 +4,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from flipgraph import io, verify
+from flipgraph import classics, io, verify
 from flipgraph.cli import main
 from flipgraph.db import Database
 
@@ -82,3 +82,14 @@ def test_plot(tmp_path):
         assert result.exit_code == 0 and (tmp_path / "rank.png").stat().st_size > 0
     log.write_text("not json\n")
     assert invoke("plot", log).exit_code == 2
+
+
+@pytest.mark.parametrize("ring", ["z2", "z3", "zt"])
+def test_search_from_a_classic_file_in_every_ring(tmp_path, ring):
+    start = tmp_path / "laderman.json"
+    io.save(classics.laderman(), start)
+    result = invoke("search", "3x3x3", "--ring", ring, "--from", start, "--target-rank", 22,
+                    "--time-limit", 2, "--out", tmp_path / ring, "--no-save")
+    assert result.exit_code in (0, 1), result.output          # 22 is below the best known rank
+    found = io.load(tmp_path / ring / "best.json")
+    assert found.ring.name == ring and found.rank <= 23 and verify(found)
