@@ -58,7 +58,6 @@ def canonical_key(F: np.ndarray, rank: int, ring: int = RING_Z2) -> bytes:
 
 def pool_search(F0: np.ndarray, rank0: int, target: int, *, pool_size: int, path_limit: int,
                 plus_after: int, seed: int, ring: int = RING_Z2, time_limit: float | None = None,
-                max_walks: int | None = None,
                 progress: Callable[[PoolState, np.ndarray | None], bool] | None = None,
                 report_every: float = 0.5) -> tuple[np.ndarray, int, PoolState]:
     """Search down from the packed scheme (F0, rank0) to rank ``target``.
@@ -81,7 +80,7 @@ def pool_search(F0: np.ndarray, rank0: int, target: int, *, pool_size: int, path
     last_report = start
     walks_at_level = 0
     while level > target:
-        if (deadline and time.perf_counter() > deadline) or (max_walks and state.walks >= max_walks):
+        if deadline and time.perf_counter() > deadline:
             break
         F = pool[int(gen.integers(len(pool)))].copy()
         rank = walk(F, level, ring, level - 1, path_limit, plus_after,
