@@ -24,6 +24,7 @@ from flipgraph.walks import search
 from flipgraph.walks._kernel import walk
 from flipgraph.walks.packing import RING_CODES, pack, unpack
 from flipgraph.walks.pool import pool_search
+from flipgraph.walks.runner import RING_DEFAULTS
 
 CPP_FLIPS = {"z2": 8.3e6, "zt": 8.3e6, "z3": 5.0e6}   # C++ anchors, 3x3x3 rank 23
 T444_SETTINGS = dict(pool_size=4, path_limit=100_000_000, plus_after=5_000)
@@ -95,8 +96,9 @@ def main(argv):
             rate, rank = flips_per_second(ring, (4, 4, 4), 50, 30_000_000)
             print(f"{ring} 4x4x4 rank {rank}: {rate / 1e6:.1f} M flips/s per core (goal >= 4 M)")
     if what in ("all", "t333"):
-        time_to_rank(ring, (3, 3, 3), 27, 23, int(count or 20), pool_size=4,
-                     path_limit=10_000_000, plus_after=5_000)
+        pool_size, plus_after = RING_DEFAULTS[ring]
+        time_to_rank(ring, (3, 3, 3), 27, 23, int(count or 20), pool_size=pool_size,
+                     path_limit=10_000_000, plus_after=plus_after)
     if what in ("all", "t444") and ring == "z2":
         time_to_rank(ring, (4, 4, 4), 64, 49, int(count or 5), workers=2, limit=120.0,
                      **T444_SETTINGS)
