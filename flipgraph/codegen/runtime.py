@@ -6,7 +6,10 @@ Conventions: C = A·B with A (N1×N2), B (N2×N3), C (N1×N3), nothing transpose
 one scheme of format (n, m, p) to the blocks: A is cut into n×m blocks, B into m×p, C into n×p;
 dimensions that do not divide are *peeled* (the leftover rows/columns are done by thin products).
 Each level owns a preallocated workspace (``Step.buffers`` blocks of the A, B and C block shapes),
-shared by all calls at that depth: no array is allocated per addition.
+shared by all calls at that depth: no array is allocated per addition. Workspace blocks are kept
+in a pool between calls (up to :data:`POOL_BYTES`; :func:`release` empties it): memory that is
+fresh to the process costs a page fault per page on first touch, which on a virtual machine can
+exceed the time of the additions (measured here: ~0.5 s per 128 MB block).
 
 Kinds of element: "float" (float16/32/64, complex: BLAS leaves), "int" (int64 etc.: exact, and
 bit-exact even on overflow, since the schemes hold over Z and so over Z/2^64), "object" (Python
@@ -27,6 +30,10 @@ Step = namedtuple("Step", "name format rank buffers coefs fn")
 DEFAULT_CUTOFFS = {"float": 4096, "int": 128, "object": 32, "gf": 1024}
 
 _ROWS = 256  # row chunk of the accumulated thin products (bounds their temporary)
+
+#: most bytes of workspace kept between calls (numeric dtypes only); 0 disables the pool
+POOL_BYTES = 2 ** 31
+_POOL = {}   # (shape, dtype) -> idle workspace blocks
 
 
 def run(A, B, steps, levels=None, cutoff=None):
@@ -60,7 +67,10 @@ def run(A, B, steps, levels=None, cutoff=None):
     ws = _workspace(A.shape + B.shape[1:], plan, dtype)
     konst = [tuple(_coef(c, kind, dtype) for c in step.coefs) for step in plan]
     C = np.empty((A.shape[0], B.shape[1]), dtype)
-    _multiply(A, B, C, plan, ws, konst, 0, leaf)
+    try:
+        _multiply(A, B, C, plan, ws, konst, 0, leaf)
+    finally:
+        _recycle(ws)
     if kind == "gf":
         np.remainder(C, p, out=C)
         return (C.astype(np.int64) if dtype != object else C).view(field)   # values < p
@@ -109,14 +119,36 @@ def _plan(dims, steps, levels, cutoff):
 
 
 def _workspace(dims, plan, dtype):
+    """Per level, the (A, B, C)-shaped block lists, taken from the pool when it has them."""
     ws = []
     N1, N2, N3 = dims
     for step in plan:
         n, m, p = step.format
         N1, N2, N3 = N1 // n, N2 // m, N3 // p
-        ws.append(tuple([np.empty(shape, dtype) for _ in range(count)]
+        ws.append(tuple([_take(shape, dtype) for _ in range(count)]
                         for shape, count in zip(((N1, N2), (N2, N3), (N1, N3)), step.buffers)))
     return ws
+
+
+def _take(shape, dtype):
+    idle = _POOL.get((shape, dtype))
+    return idle.pop() if idle else np.empty(shape, dtype)
+
+
+def _recycle(ws):
+    """Return a call's workspace to the pool, within POOL_BYTES (object arrays are not kept)."""
+    held = sum(b.nbytes for idle in _POOL.values() for b in idle)
+    for level in ws:
+        for blocks in level:
+            for b in blocks:
+                if b.dtype != object and held + b.nbytes <= POOL_BYTES:
+                    _POOL.setdefault((b.shape, b.dtype), []).append(b)
+                    held += b.nbytes
+
+
+def release():
+    """Free the workspace blocks kept between calls."""
+    _POOL.clear()
 
 
 def _kind(dtype):
