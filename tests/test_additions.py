@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from flipgraph import classics, verify
-from flipgraph.additions import (STRATEGIES, cse, naive_additions, naive_total, reduce_additions,
-                                 reduced_total, stability_factor)
+from flipgraph.additions import (STRATEGIES, cse, minimize_reduced, naive_additions, naive_total,
+                                 reduce_additions, reduced_total, stability_factor)
 from flipgraph.cli import main
 from flipgraph.errors import SchemeError
 from flipgraph.rings import Q, Z, ZT
@@ -126,6 +126,18 @@ def test_reduced_total_is_the_quick_objective():
     assert full <= reduced_total(lad, restarts=2) <= naive_total(lad)
 
 
+def test_fixed_rank_walk_on_reduced_count_never_gets_worse():
+    import flipgraph
+
+    start = flipgraph.search("3x3x3", ring="zt", target_rank=23, seed=3).scheme
+    rounds = []
+    best, cost = minimize_reduced(start, rounds=20, moves=5000, seed=1,
+                                  progress=lambda r, c: rounds.append(c))
+    assert best.rank == 23 and verify(best) and best.ring.name == "zt"
+    assert cost == reduced_total(best) <= reduced_total(start)
+    assert len(rounds) == 20 and rounds == sorted(rounds, reverse=True)
+
+
 def test_invalid_scheme_is_refused():
     bad = classics.strassen().copy()
     bad.W[0, 0] = 0
@@ -201,6 +213,22 @@ def test_cli_reduce_classic_listing_and_plain_files():
     assert res.exit_code == 0, res.output
     assert "total     110" in res.output
     assert CliRunner().invoke(main, ["reduce"]).exit_code == 2
+
+
+def test_cli_reduce_after_fixed_rank_walks(tmp_path):
+    import flipgraph
+
+    path = tmp_path / "s.json"
+    flipgraph.save(flipgraph.search("3x3x3", ring="zt", target_rank=23, seed=3).scheme, path)
+    for flag in ("--minimize-naive", "--minimize-reduced"):
+        out = tmp_path / f"{flag}.json"
+        res = CliRunner().invoke(main, ["reduce", str(path), flag, "--rounds", "3", "--moves",
+                                        "2000", "--restarts", "5", "--out", str(out)])
+        assert res.exit_code == 0, res.output
+        assert "fixed-rank walk:" in res.output
+        assert json.loads(out.read_text())["m"] == 23
+    res = CliRunner().invoke(main, ["reduce", str(path), "--minimize-naive", "--minimize-reduced"])
+    assert res.exit_code == 2
 
 
 def test_cli_reduce_bad_input_is_one_line(tmp_path):

@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 
 import click
 
 from .. import io
-from ..additions import STRATEGIES, reduce_additions
+from ..additions import STRATEGIES, reduce_additions, reduced_total
+from ..additions import minimize_reduced as reduced_walk
 from ..classics import CLASSICS
 from ..errors import FormatError
 from ..io.reduced import read_reduced, write_reduced
+from ..walks.naive import minimize_naive as minimize_naive_walk
 
 
 def load_scheme(path: str, fmt: str | None = None):
@@ -43,7 +46,20 @@ def load_scheme(path: str, fmt: str | None = None):
 @click.option("--out", "out", type=click.Path(dir_okay=False),
               help="Write the reduced program as reduced JSON (u_fresh/v_fresh/w_fresh form).")
 @click.option("--listing", is_flag=True, help="Print the straight-line program.")
-def reduce_cmd(file, classic, fmt, restarts, strategy, seed, out, listing):
+@click.option("--minimize-naive", is_flag=True,
+              help="First walk at fixed rank (flips over zt/z2/z3) to the scheme with the fewest "
+                   "naive additions, then reduce that one.")
+@click.option("--minimize-reduced", is_flag=True,
+              help="First walk at fixed rank keeping, round after round, the scheme with the "
+                   "fewest reduced additions (quick greedy CSE), then reduce that one.")
+@click.option("--rounds", default=None, type=click.IntRange(1),
+              help="Walk rounds, each from the best scheme so far [default: 20 for "
+                   "--minimize-naive, 300 for --minimize-reduced].")
+@click.option("--moves", default=None, type=click.IntRange(1),
+              help="Flips per round [default: 200000 for --minimize-naive, 20000 for "
+                   "--minimize-reduced].")
+def reduce_cmd(file, classic, fmt, restarts, strategy, seed, out, listing, minimize_naive,
+               minimize_reduced, rounds, moves):
     """Cut the additions of the scheme in FILE by common-subexpression elimination.
 
     Prints naive -> reduced additions per part (U: forms in A, V: forms in B, W: outputs in the
@@ -55,6 +71,7 @@ def reduce_cmd(file, classic, fmt, restarts, strategy, seed, out, listing):
       flipgraph reduce --classic winograd --listing
       flipgraph reduce 3x3x3_m23_cr58_cn119_ZT_reduced.json --restarts 500 --out best.json
       flipgraph reduce 444-49-mod0.exp --strategy rollout --restarts 100
+      flipgraph reduce found.json --minimize-reduced --seed 3 --out cheap.json
     """
     if (file is None) == (classic is None):
         raise click.UsageError("give one FILE, or --classic NAME")
@@ -62,6 +79,21 @@ def reduce_cmd(file, classic, fmt, restarts, strategy, seed, out, listing):
     name = f"classic {classic}" if classic else file
     click.echo(f"{name}: {scheme.format_str} rank {scheme.rank} ring {scheme.ring.name}", err=True)
     start = time.perf_counter()
+    if minimize_naive and minimize_reduced:
+        raise click.UsageError("choose one of --minimize-naive and --minimize-reduced")
+    if minimize_naive:
+        walked = minimize_naive_walk(scheme, rounds=rounds or 20, moves=moves or 200_000,
+                                     seed=seed)
+        click.echo(f"fixed-rank walk: naive {walked.naive_before} -> {walked.naive_after} "
+                   f"({walked.flips} flips, {walked.seconds:.1f} s)")
+        scheme = walked.scheme
+    elif minimize_reduced:
+        before = reduced_total(scheme)
+        with click.progressbar(length=rounds or 300, label="fixed-rank walk", file=sys.stderr) as bar:
+            scheme, after = reduced_walk(scheme, rounds=rounds or 300, moves=moves or 20_000,
+                                         seed=seed, progress=lambda r, best: bar.update(1))
+        click.echo(f"fixed-rank walk: quick reduced count {before} -> {after} "
+                   f"({time.perf_counter() - start:.1f} s)")
     red = reduce_additions(scheme, restarts=restarts, strategy=strategy, seed=seed,
                            progress=lambda msg: click.echo(f"  {msg} "
                                                            f"({time.perf_counter() - start:.1f}s)",
