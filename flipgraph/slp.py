@@ -40,9 +40,6 @@ import numpy as np
 from .rings import Ring
 from .scheme import Scheme
 
-Term = tuple  # (coef, source name)
-Assign = tuple  # (target name, tuple of Terms)
-
 
 @dataclass
 class SLP:

@@ -116,6 +116,9 @@ def test_q_and_z2_schemes():
     z2 = classics.winograd().mod(2)
     red = reduce_additions(z2, restarts=5)
     assert red.slp.check() and red.reduced.total <= 15
+    z3 = classics.laderman().mod(3)               # coefficients 2 = -1 mod 3 pair up with 1
+    red = reduce_additions(z3, restarts=5)
+    assert red.slp.check() and red.slp.to_scheme() == z3 and red.reduced.total < 98
 
 
 def test_reduced_total_is_the_quick_objective():
