@@ -9,11 +9,14 @@ next to numpy's own error against a float128/exact reference on a sample of entr
     python benchmarks/bench_codegen.py gf --n 512 --levels 1               # vs galois GF(31)
     python benchmarks/bench_codegen.py sweep                               # small sizes, all dtypes
 
-Threads: numpy's BLAS uses its default threads for both contenders (the leaves are numpy's).
+Threads: numpy's BLAS uses its default threads for both contenders (the leaves are numpy's); set
+OPENBLAS_NUM_THREADS=1 for steadier figures when other jobs share the cores. The header line gives
+the load average at the start.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -40,7 +43,7 @@ def race(contenders: dict, repeats: int) -> dict:
 
 
 def report(title, best, ref):
-    line = ", ".join(f"{k} {v:.3f}s" for k, v in best.items())
+    line = ", ".join(f"{k} {v:.4g}s" for k, v in best.items())
     ratios = ", ".join(f"{ref}/{k} = {best[ref] / v:.3f}x" for k, v in best.items() if k != ref)
     print(f"{title}: {line}; {ratios}", flush=True)
 
@@ -102,6 +105,7 @@ def sweep(repeats):
 
 
 def main():
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("case", choices=["float", "float32", "int", "gf", "sweep"])
     parser.add_argument("--n", type=int, default=1024)

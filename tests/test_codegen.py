@@ -93,6 +93,19 @@ def test_galois_prime_fields_exact(p):
             assert type(C) is field and np.array_equal(C, A @ B)
 
 
+@pytest.mark.parametrize("p, n", [(31, 112), (31, 120), (31, 470), (1048573, 48), (1048573, 56),
+                                  (1048573, 210)])
+def test_galois_exact_at_the_float_bounds(p, n):
+    """Two Winograd levels (growth 81) with sizes on both sides of each exactness bound (float32
+    with representatives 0..p−1, then centred, float64 likewise, then leaves reduced mod p), on
+    random entries and on the extreme ones (all p−1, all (p+1)/2 = −p//2 centred)."""
+    galois = pytest.importorskip("galois")
+    field = galois.GF(p)
+    for A in (field.Random((n, n), seed=5), field(np.full((n, n), p - 1)),
+              field(np.full((n, n), (p + 1) // 2))):
+        assert np.array_equal(multiply(A, A, scheme="winograd", levels=2), A @ A)
+
+
 def test_large_prime_uses_python_ints():
     galois = pytest.importorskip("galois")
     field = galois.GF(2 ** 61 - 1)

@@ -13,8 +13,9 @@ exceed the time of the additions (measured here: ~0.5 s per 128 MB block).
 
 Kinds of element: "float" (float16/32/64, complex: BLAS leaves), "int" (int64 etc.: exact, and
 bit-exact even on overflow, since the schemes hold over Z and so over Z/2^64), "object" (Python
-ints / Fractions: exact), "gf" (galois GF(p) arrays: computed on float64 representatives — exact integers — with leaves reduced mod p and done by
-float32/float64 BLAS while exact; Python ints for large p).
+ints / Fractions: exact), "gf" (galois GF(p) arrays: computed on exact integer representatives in float32/float64 — the
+whole recursion unreduced while a bound on the entries allows, else with leaves reduced mod p;
+Python ints for large p).
 """
 from collections import namedtuple
 from fractions import Fraction
@@ -24,7 +25,9 @@ import numpy as np
 #: one level of a scheme: ``fn(A, B, C, ws, inner, k)`` computes C = A·B for block-divisible
 #: A, B using ``inner(X, Y, Z)`` for the block products, workspace ``ws = (wa, wb, wc)`` and
 #: coefficient constants ``k`` (the non-±1 coefficients, converted to the element kind).
-Step = namedtuple("Step", "name format rank buffers coefs fn")
+#: ``growth``: one level keeps |C| ≤ growth · N2 · max|A| · max|B| (N2 = A's columns) when its
+#: block products obey the classical bound; from the program's absolute coefficients.
+Step = namedtuple("Step", "name format rank buffers coefs growth fn")
 
 #: blocks smaller than this (in any dimension) go to the leaf product, per kind of element
 DEFAULT_CUTOFFS = {"float": 4096, "int": 128, "object": 32, "gf": 1024}
@@ -42,15 +45,12 @@ def run(A, B, steps, levels=None, cutoff=None):
     kind -> int; default :data:`DEFAULT_CUTOFFS`)."""
     field = _prime_field(A, B)
     if field is not None:
-        kind, p = "gf", int(field.characteristic)
-        # representatives in float64 (exact below 2^53) when the leaf fits BLAS, else Python ints
-        dtype = np.dtype(np.float64 if A.shape[-1] * (p - 1) ** 2 < 2 ** 50 else object)
-        A = A.view(np.ndarray).astype(dtype)
-        B = B.view(np.ndarray).astype(dtype)
+        kind, dtype = "gf", None
+        A, B = A.view(np.ndarray), B.view(np.ndarray)
     else:
         A, B = np.asarray(A), np.asarray(B)
         dtype = np.result_type(A.dtype, B.dtype)
-        kind, p = _kind(dtype), None
+        kind = _kind(dtype)
         A, B = A.astype(dtype, copy=False), B.astype(dtype, copy=False)
     if A.ndim != 2 or B.ndim != 2 or A.shape[1] != B.shape[0]:
         raise ValueError(f"matmul: shapes {A.shape} and {B.shape} do not multiply (2-D, "
@@ -63,6 +63,12 @@ def run(A, B, steps, levels=None, cutoff=None):
                                          for c in step.coefs):
             raise ValueError(f"matmul: scheme {step.name} has fractional coefficients; "
                              f"use a float or object dtype")
+    if kind == "gf":
+        return _run_gf(A, B, field, plan)
+    return _execute(A, B, plan, kind, None, dtype)
+
+
+def _execute(A, B, plan, kind, p, dtype):
     leaf = _leaf(kind, p, A.shape[1], dtype)
     ws = _workspace(A.shape + B.shape[1:], plan, dtype)
     konst = [tuple(_coef(c, kind, dtype) for c in step.coefs) for step in plan]
@@ -71,9 +77,49 @@ def run(A, B, steps, levels=None, cutoff=None):
         _multiply(A, B, C, plan, ws, konst, 0, leaf)
     finally:
         _recycle(ws)
-    if kind == "gf":
-        np.remainder(C, p, out=C)
-        return (C.astype(np.int64) if dtype != object else C).view(field)   # values < p
+    return C
+
+
+def _run_gf(A, B, field, plan):
+    """GF(p) on integer representatives. When every intermediate value provably stays below
+    2^23 (float32) or 2^52 (float64) in magnitude — ``N2 · h² · Π growth`` with h the largest
+    representative (p−1, or p//2 for centred ones) — the whole recursion runs as an ordinary
+    float product (BLAS leaves, no reduction) and only C is reduced mod p. Otherwise float64
+    (or Python int) representatives with every leaf reduced mod p."""
+    p = int(field.characteristic)
+    out = np.promote_types(A.dtype, B.dtype)
+    growth = 1.0
+    for step in plan:
+        growth *= max(1.0, step.growth)
+    for dtype, limit in ((np.float32, 2 ** 23), (np.float64, 2 ** 52)):
+        for h in (p - 1, p // 2):
+            if A.shape[1] * h * h * growth < limit:
+                X, Y = _representatives(A, dtype, p, h), _representatives(B, dtype, p, h)
+                return _reduce(_execute(X, Y, plan, "float", None, np.dtype(dtype)), p).astype(
+                    out).view(field)
+    dtype = np.dtype(np.float64 if A.shape[1] * (p - 1) ** 2 < 2 ** 50 else object)
+    C = _execute(A.astype(dtype), B.astype(dtype), plan, "gf", p, dtype)
+    np.remainder(C, p, out=C)
+    return (C.astype(np.int64) if dtype != object else C).astype(out).view(field)   # values < p
+
+
+def _representatives(X, dtype, p, h):
+    """X (entries 0..p−1) as floats; centred (−p/2..p/2) when h < p − 1."""
+    Y = X.astype(dtype)
+    if h < p - 1:
+        np.subtract(Y, p, out=Y, where=X > h)
+    return Y
+
+
+def _reduce(C, p):
+    """C mod p in place for a float array of exact integers (|C| < 2^23 for float32, 2^52 for
+    float64): C − p·floor(C/p), the quotient corrected by at most one."""
+    q = np.multiply(C, C.dtype.type(1 / p))
+    np.floor(q, out=q)
+    q *= -p
+    C += q
+    C[C < 0] += p
+    C[C >= p] -= p
     return C
 
 

@@ -23,7 +23,7 @@ from . import runtime
 from .emit import step_source
 
 #: bump when the generated code changes: cached modules of other versions are regenerated
-VERSION = 3
+VERSION = 4
 
 
 def slp_of(scheme: Scheme, restarts: int = 50, seed: int = 0) -> SLP:
@@ -58,7 +58,7 @@ def module_source(program: Scheme | SLP, name: str = "scheme", cutoffs: dict | N
              'GF(p) arrays (exact). Nothing is transposed.\n"""\n')
     tail = (f"\nSTEP = Step(name={name!r}, format=({n}, {m}, {p}), rank={slp.rank}, "
             f"buffers={buffers}, coefs=({''.join(f'Fraction({c.numerator}, {c.denominator}), ' for c in consts)}), "
-            f"fn=_step)\n"
+            f"growth={growth(slp)!r}, fn=_step)\n"
             f"ADDITIONS = {slp.additions.total}\n"
             f"CUTOFFS = {dict(runtime.DEFAULT_CUTOFFS, **(cutoffs or {}))!r}\n\n\n"
             "def matmul(A, B, levels=None, cutoff=None):\n"
@@ -68,6 +68,22 @@ def module_source(program: Scheme | SLP, name: str = "scheme", cutoffs: dict | N
     source = usage + body + "\n\n" + step + tail
     _self_test(source, name, slp.format)
     return source
+
+
+def growth(slp: SLP) -> float:
+    """The bound ``max |value on the C side| / m`` for A, B entries of magnitude ≤ 1 and block
+    products bounded by their operands' bounds (see :class:`runtime.Step`): every intermediate
+    sum, not only the outputs, so a float recursion that stays under it is exact."""
+    bound = {f"a{i}_{j}": 1 for i in range(slp.n) for j in range(slp.m)}
+    bound.update({f"b{j}_{k}": 1 for j in range(slp.m) for k in range(slp.p)})
+    for target, terms in slp.a_side + slp.left + slp.b_side + slp.right:
+        bound[target] = sum(abs(c) * bound[s] for c, s in terms)
+    for q in range(slp.rank):
+        bound[f"m{q}"] = bound[f"l{q}"] * bound[f"r{q}"]
+    sums = slp.c_side + slp.outputs
+    for target, terms in sums:
+        bound[target] = sum(abs(c) * bound[s] for c, s in terms)
+    return float(max(bound[t] for t, _ in sums)) / slp.m
 
 
 def load_source(source: str, modname: str, path: str | None = None) -> types.ModuleType:
