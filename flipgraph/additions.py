@@ -14,6 +14,10 @@ plus all gains left) and "rollout" (finish each top candidate greedily, take the
 strongest, ~20x slower); many seeded restarts, the best kept per part. The result is a
 :class:`flipgraph.slp.SLP`, checked exactly before it is returned.
 
+Objectives for walks over schemes: :func:`naive_total` and the quick greedy estimate
+:func:`reduced_total`; :func:`minimize_reduced` drives the walk engine's fixed-rank walk with the
+latter.
+
 Example::
 
     >>> from flipgraph import classics
@@ -71,7 +75,7 @@ def reduced_total(scheme: Scheme, restarts: int = 8, seed: int = 0) -> int:
     """A quick estimate of the reduced count: greedy CSE, ``restarts`` runs per part (no SLP is
     built). Cheap enough (~0.1–1 ms on 3x3x3) to be the objective of a walk over schemes."""
     return sum(int(_best_run(forms, scheme.ring, restarts, "greedy", seed)[0][0])
-               for forms in (scheme.U, scheme.V, scheme.W.T))
+               for forms in (scheme.U, scheme.V, scheme.W.T) if forms.size)
 
 
 def minimize_reduced(scheme: Scheme, *, rounds: int = 300, moves: int = 20_000,
