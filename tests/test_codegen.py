@@ -238,3 +238,22 @@ def test_choose_cutoff():
 def test_tune_stores_cutoffs():
     result = tune(kinds=("object",), max_sizes={"object": 16}, repeats=1)
     assert tuned_cutoffs()["object"] == result["object"] in (4, 8, 16)
+
+
+def test_workspace_pool_is_reused_and_released():
+    from flipgraph.codegen import release, runtime
+    release()
+    A = np.arange(64.0 * 64).reshape(64, 64) % 7
+    multiply(A, A, scheme="winograd", levels=1)
+    kept = {id(b) for idle in runtime._POOL.values() for b in idle}
+    assert len(kept) == sum(routine("winograd").STEP.buffers)
+    step = routine("winograd").STEP
+    seen = []
+    spy = step._replace(fn=lambda A, B, C, ws, *rest: (seen.extend(id(b) for c in ws for b in c),
+                                                       step.fn(A, B, C, ws, *rest)))
+    assert np.array_equal(runtime.run(A, A, [spy], levels=1), A @ A)
+    assert set(seen) == kept
+    multiply(A.astype(object), A.astype(object), scheme="winograd", levels=1)
+    assert all(b.dtype != object for idle in runtime._POOL.values() for b in idle)
+    release()
+    assert not runtime._POOL

@@ -11,8 +11,9 @@ copied into every generated module), :mod:`.source` (the standalone module), :mo
 (disk cache, names, :func:`multiply`), :mod:`.tune` (this machine's cutoffs).
 """
 from .library import cache_dir, multiply, routine, routine_for
+from .runtime import release
 from .source import load_source, module_source, slp_of
 from .tune import tune, tuned_cutoffs
 
 __all__ = ["multiply", "routine", "routine_for", "module_source", "load_source", "slp_of",
-           "tune", "tuned_cutoffs", "cache_dir"]
+           "tune", "tuned_cutoffs", "cache_dir", "release"]

@@ -124,6 +124,8 @@ def multiply(A, B, scheme="best", levels=None, cutoff=None):
     None recurses while every block dimension stays ≥ the cutoff (tuned by ``flipgraph codegen
     --tune``, else :data:`flipgraph.codegen.runtime.DEFAULT_CUTOFFS`). Accepts float, int,
     object (Fractions / Python ints) and galois GF(p) arrays; integer and field results are exact.
+    Workspace blocks are kept for the next call (up to ``runtime.POOL_BYTES``, 2 GiB);
+    ``flipgraph.codegen.release()`` frees them.
 
     >>> import numpy as np, flipgraph
     >>> A = np.arange(12).reshape(3, 4); B = np.arange(20).reshape(4, 5)
