@@ -204,3 +204,18 @@ def test_search_reaches_known_ranks(fmt, target):
 def test_search_from_a_scheme_file_start():
     result = search("3x3x3", target_rank=23, start=classics.laderman(), time_limit=10, seed=1)
     assert result.rank <= 23 and verify(result.scheme, "z2")
+
+
+def test_parallel_workers_report_and_return_a_verified_best():
+    result = search("3x3x4", target_rank=29, workers=2, time_limit=60, seed=3)
+    assert result.reached_target and verify(result.scheme, "z2")
+    assert len(result.workers) == 2 and all(w["flips"] > 0 for w in result.workers)
+    assert result.flips == sum(w["flips"] for w in result.workers)
+
+
+def test_progress_and_log(tmp_path):
+    seen = []
+    log = tmp_path / "log.jsonl"
+    result = search("3x3x3", target_rank=23, seed=1, on_progress=seen.append, log_path=log)
+    assert seen and seen[-1]["final"] and seen[-1]["best_rank"] == result.rank == 23
+    assert len(log.read_text().splitlines()) == len(seen)

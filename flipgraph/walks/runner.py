@@ -131,7 +131,7 @@ def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] 
     interrupted = False
     try:
         if settings.workers == 1:
-            _run_inline(settings, F0, rank0, workers[0], best, publish)
+            _run_inline(settings, F0, rank0, workers, best, publish)
         else:
             _run_processes(settings, F0, rank0, workers, best, publish)
     except KeyboardInterrupt:
@@ -159,16 +159,9 @@ def _search_kwargs(settings: SearchSettings, worker: int) -> dict:
                 time_limit=settings.time_limit)
 
 
-def _absorb(info: dict, state) -> None:
-    info.update(rank=state.rank, best_rank=state.best_rank, flips=state.flips, walks=state.walks,
-                pool_size=state.pool_size)
-
-
-def _run_inline(settings, F0, rank0, info, best, publish) -> None:
+def _run_inline(settings, F0, rank0, workers, best, publish) -> None:
     def progress(state, improved):
-        _absorb(info, state)
-        if improved is not None:
-            best["F"], best["rank"] = improved.copy(), state.best_rank
+        _take(workers, best, 0, _state_dict(state), None if improved is None else improved.copy())
         publish()
         return False
 
@@ -177,17 +170,18 @@ def _run_inline(settings, F0, rank0, info, best, publish) -> None:
 
 def _worker_main(settings, F0, rank0, worker, messages, stop) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)     # the parent handles Ctrl-C and stops us
+
     def progress(state, improved):
-        messages.put(("progress", worker, asdict_state(state),
+        messages.put(("progress", worker, _state_dict(state),
                       improved.copy() if improved is not None else None))
         return stop.is_set()
 
     _, _, state = pool_search(F0, rank0, settings.target_rank, progress=progress,
                               **_search_kwargs(settings, worker))
-    messages.put(("done", worker, asdict_state(state), None))
+    messages.put(("done", worker, _state_dict(state), None))
 
 
-def asdict_state(state) -> dict:
+def _state_dict(state) -> dict:
     data = asdict(state)
     data.pop("history", None)
     return data
@@ -210,11 +204,7 @@ def _run_processes(settings, F0, rank0, workers, best, publish) -> None:
                 if not any(p.is_alive() for p in procs):
                     break
                 continue
-            workers[w].update(rank=state["rank"], best_rank=state["best_rank"],
-                              flips=state["flips"], walks=state["walks"],
-                              pool_size=state["pool_size"])
-            if improved is not None and state["best_rank"] < best["rank"]:
-                best["F"], best["rank"] = improved, state["best_rank"]
+            _take(workers, best, w, state, improved)
             if kind == "done":
                 running.discard(w)
             if best["rank"] <= settings.target_rank:
@@ -240,7 +230,12 @@ def _drain(messages, workers, best) -> None:
             kind, w, state, improved = messages.get_nowait()
         except (queue.Empty, OSError, EOFError):
             return
-        workers[w].update(rank=state["rank"], best_rank=state["best_rank"], flips=state["flips"],
-                          walks=state["walks"], pool_size=state["pool_size"])
-        if improved is not None and state["best_rank"] < best["rank"]:
-            best["F"], best["rank"] = improved, state["best_rank"]
+        _take(workers, best, w, state, improved)
+
+
+def _take(workers, best, w, state: dict, improved) -> None:
+    """Record a worker's progress message; keep its scheme if it beats the best so far."""
+    workers[w].update(rank=state["rank"], best_rank=state["best_rank"], flips=state["flips"],
+                      walks=state["walks"], pool_size=state["pool_size"])
+    if improved is not None and state["best_rank"] < best["rank"]:
+        best["F"], best["rank"] = improved, state["best_rank"]
