@@ -100,6 +100,22 @@ def _schedule(slp: SLP, defs: dict) -> list:
     return order
 
 
+def _arrange(terms, output):
+    """Terms in emission order (a +1 term first) and whether an output is negated at the end
+    (all its coefficients negative: they are flipped)."""
+    terms = sorted(terms, key=lambda t: (t[0] != 1, t[0] < 0))
+    negate = output and all(c < 0 for c, _ in terms)
+    return ([(-c, s) for c, s in terms] if negate else terms), negate
+
+
+def _first_reads(terms):
+    """The values read by the first statement of a sum (all it may overwrite in place)."""
+    (c1, s1), rest = terms[0], terms[1:]
+    if rest and c1 == 1 and abs(rest[0][0]) == 1:
+        return [s1, rest[0][1]]
+    return [s1]
+
+
 def _emit(slp: SLP, fname: str, ops: list):
     n, m, p = slp.format
     last = {}
@@ -116,20 +132,44 @@ def _emit(slp: SLP, fname: str, ops: list):
         for k in range(p):
             place[f"b{j}_{k}"] = f"b{j}_{k}"
     consts = []
+    # a view of C is scratch for C-side values until its output is written: at op written[v],
+    # whose first statement may read (in place) the values in first[v]
+    written, first = {}, {}
+    for i, op in enumerate(ops):
+        if op[0] == "lin" and op[3]:
+            view = f"c{op[1][1:]}"
+            written[view] = i
+            first[view] = _first_reads(_arrange(op[2], True)[0])
+    spare = sorted(written)
 
-    def alloc(cls):
+    def alloc(cls, value=None, i=None):
+        if cls == 2 and i is not None:
+            end = last.get(value, i)
+            fits = [v for v in spare if end < written[v] or
+                    (end == written[v] > i and value in first[v])]
+            if fits:
+                view = min(fits, key=written.get)     # the tightest fit keeps late views free
+                spare.remove(view)
+                return view
         if free[cls]:
             return free[cls].pop()
         count[cls] += 1
         return f"{_BUF[cls]}[{count[cls] - 1}]"
 
+    def give_back(buf, cls, i):
+        if buf in written:
+            if written[buf] > i:
+                spare.append(buf)
+        else:
+            free[cls].append(buf)
+
     released = set()
 
     def release(names, i):
         for s in names:
-            if last.get(s) == i and place[s].startswith("w") and s not in released:
+            if last.get(s) == i and place[s].startswith(("w", "c")) and s not in released:
                 released.add(s)
-                free[_CLASS[s[0]]].append(place[s])
+                give_back(place[s], _CLASS[s[0]], i)
 
     def coef(c):
         if isinstance(c, Fraction) and c.denominator != 1:
@@ -141,20 +181,17 @@ def _emit(slp: SLP, fname: str, ops: list):
     for i, op in enumerate(ops):
         if op[0] == "mul":
             _, target, lv, rv = op
-            place[target] = alloc(2)
+            place[target] = alloc(2, target, i)
             body.append(f"inner({place[lv]}, {place[rv]}, {place[target]})")
             release([lv, rv], i)
             continue
         _, target, terms, output = op
-        terms = sorted(terms, key=lambda t: (t[0] != 1, t[0] < 0))   # a +1 term first
-        negate = output and all(c < 0 for c, _ in terms)
-        if negate:
-            terms = [(-c, s) for c, s in terms]
+        terms, negate = _arrange(terms, output)
         if output:
             out = f"c{target[1:]}"
         else:
-            release([s for _, s in terms[:2]], i)     # a dying operand lends its buffer
-            out = alloc(_CLASS[target[0]])
+            release(_first_reads(terms), i)     # a dying operand lends its buffer
+            out = alloc(_CLASS[target[0]], target, i)
         place[target] = out
         (c1, s1), rest = terms[0], terms[1:]
         if rest and c1 == 1 and abs(rest[0][0]) == 1:
@@ -170,10 +207,10 @@ def _emit(slp: SLP, fname: str, ops: list):
                 body.append(f"np.{'add' if c == 1 else 'subtract'}({out}, {place[s]}, out={out})")
             else:
                 cls = _CLASS[target[0]]
-                scratch = alloc(cls)
+                scratch = alloc(cls, None, i)
                 body.append(f"np.multiply({place[s]}, {coef(c)}, out={scratch})")
                 body.append(f"np.add({out}, {scratch}, out={out})")
-                free[cls].append(scratch)
+                give_back(scratch, cls, i)
         if negate:
             body.append(f"np.negative({out}, out={out})")
         release([s for _, s in terms], i)
