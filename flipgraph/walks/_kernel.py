@@ -109,9 +109,10 @@ def walk(F, r0, ring, target, max_moves, plus_after, max_rank, rng, out, best):
     """Random walk over ``ring`` (RING_Z2/Z3/ZT), in place on F (uint64[3, capacity], terms
     0..r0-1).
 
-    Stops when the rank is <= ``target``, after ``max_moves`` moves (flips and plus transitions),
-    or when no flip exists and no plus transition is allowed. ``plus_after`` > 0: after that many flips without a reduction
-    (randomised in [A, 2A)) do a plus transition, if the rank is below ``max_rank``.
+    Stops when the rank is <= ``target``, after ``max_moves`` moves (flips, plus transitions and
+    rejected flips), or when no flip exists and no plus transition is allowed. ``plus_after`` > 0:
+    after that many flips without a reduction (randomised in [A, 2A)) do a plus transition, if the
+    rank is below ``max_rank``.
     ``rng``: uint64[1] generator state (xorshift64*, never 0), advanced in place.
     ``out`` receives [flips, plus transitions, rejected flips (ZT overflow), best nonzeros,
     best rank]. A rejected flip counts as a move. Returns the final rank.
