@@ -257,3 +257,19 @@ def test_workspace_pool_is_reused_and_released():
     assert all(b.dtype != object for idle in runtime._POOL.values() for b in idle)
     release()
     assert not runtime._POOL
+
+
+def test_sum_without_unit_coefficient_keeps_its_operands():
+    """l1 = x0/2 − x1/2 with both x dying: the buffer of x1 must not receive x0/2 before x1 is
+    read (the emitter lends a dying operand's buffer only to a statement that reads it first)."""
+    from flipgraph.slp import SLP
+    half = Fraction(1, 2)
+    slp = SLP(1, 2, 1, flipgraph.Q,
+              a_side=[("x0", ((1, "a0_0"), (1, "a0_1"))), ("x1", ((1, "a0_0"), (-1, "a0_1")))],
+              left=[("l0", ((half, "x0"), (half, "x1"))), ("l1", ((half, "x0"), (-half, "x1")))],
+              right=[("r0", ((1, "b0_0"),)), ("r1", ((1, "b1_0"),))],
+              outputs=[("c0_0", ((1, "m0"), (1, "m1")))])
+    assert slp.check()
+    mod = routine_for(slp, "halfsums")
+    A, B = np.arange(1.0, 13.0).reshape(3, 4), np.arange(1.0, 21.0).reshape(4, 5)
+    assert np.allclose(mod.matmul(A, B, levels=1), A @ B)
