@@ -184,7 +184,7 @@ def test_emitted_step_is_in_place():
     assert "np.empty" not in source and "copy" not in source
     assert len(calls) == slp.additions.total == 15
     assert source.count("inner(") == 7 and consts == []
-    assert sum(buffers) <= 11
+    assert sum(buffers) <= 4           # C's views hold products; the product order is searched
 
 
 def test_cutoff_picks_levels():

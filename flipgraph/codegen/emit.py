@@ -10,17 +10,29 @@ What the emitter does to keep memory traffic low:
   folded into the coefficients of their readers (``r = -y`` costs nothing, nor does ``m = l·(-y)``);
 * the SLP is scheduled on demand: product q is formed right after its operands, and every sum of
   products is made as soon as its inputs exist, so products die early;
-* buffers are recycled by liveness (a dying operand lends its buffer to the sum it feeds), and the
-  output sums write straight into the views of C.
+* buffers are recycled by liveness (a dying operand lends its buffer to the sum it feeds), the
+  output sums write straight into the views of C, and a view of C holds products and sums of
+  products until its own output is written;
+* the order of the products is chosen to need the least workspace (every order for rank ≤ 7,
+  else a seeded sample of :data:`ORDERS` orders): Winograd's program then needs 4 blocks (two of
+  A's block shape, one of B's, one of C's), in the spirit of the two-temporary schedules of
+  Boyer, Dumas, Pernet and Zhou, "Memory efficient scheduling of Strassen-Winograd's matrix
+  multiplication algorithm" (ISSAC 2009).
 """
 from __future__ import annotations
 
+import itertools
+import math
+import random
 from fractions import Fraction
 
 from ..slp import SLP
 
 _CLASS = {"a": 0, "x": 0, "l": 0, "b": 1, "y": 1, "r": 1, "m": 2, "z": 2, "c": 2}
 _BUF = ("wa", "wb", "wc")
+
+#: product orders tried when the rank is above 7 (the identity order first)
+ORDERS = 300
 
 
 def step_source(slp: SLP, fname: str) -> tuple[str, tuple[int, int, int], list]:
@@ -29,15 +41,40 @@ def step_source(slp: SLP, fname: str) -> tuple[str, tuple[int, int, int], list]:
     n, m, p = slp.format
     defs = {t: terms for t, terms in slp.a_side + slp.left + slp.b_side + slp.right + slp.c_side
             + slp.outputs}
-    order = _schedule(slp, defs)
-    roots, signs = {}, {}          # name -> (root value name, sign) after alias resolution
+    weight = (1 / (n * m), 1 / (m * p), 1 / (n * p))       # block sizes, relative to a square
+    best = None
+    for order in _orders(slp.rank):
+        emitted = _emit(slp, fname, _ops(slp, defs, _schedule(slp, defs, order)))
+        size = sum(w * c for w, c in zip(weight, emitted[1]))
+        if best is None or size < best[0]:
+            best = (size, emitted)
+    return best[1]
+
+
+def _orders(rank):
+    """The product orders to try: all of them for rank ≤ 7, else the identity and a seeded
+    sample."""
+    if rank <= 7:
+        yield from itertools.permutations(range(rank))
+        return
+    yield tuple(range(rank))
+    rng = random.Random(0)
+    for _ in range(min(ORDERS, math.factorial(rank)) - 1):
+        yield tuple(rng.sample(range(rank), rank))
+
+
+def _ops(slp: SLP, defs: dict, order: list) -> list:
+    """The scheduled assignments after alias resolution: ("lin", target, [(coef, root)], output?)
+    or ("mul", m, l, r)."""
+    n, m, p = slp.format
+    roots = {}                     # name -> (root value name, sign) after alias resolution
     for i in range(n):
         for j in range(m):
             roots[f"a{i}_{j}"] = (f"a{i}_{j}", 1)
     for j in range(m):
         for k in range(p):
             roots[f"b{j}_{k}"] = (f"b{j}_{k}", 1)
-    ops = []                        # ("lin", target, [(coef, root)], output?) | ("mul", m, l, r)
+    ops = []
     for op in order:
         if op[0] == "mul":
             q = op[1]
@@ -56,7 +93,7 @@ def step_source(slp: SLP, fname: str) -> tuple[str, tuple[int, int, int], list]:
             terms, sign = [(-c, s) for c, s in terms], -1
         roots[target] = (target, sign)
         ops.append(("lin", target, terms, output))
-    return _emit(slp, fname, ops)
+    return ops
 
 
 def _merge(terms):
@@ -67,9 +104,9 @@ def _merge(terms):
     return [(c, s) for s, c in total.items() if c != 0]
 
 
-def _schedule(slp: SLP, defs: dict) -> list:
-    """Demand-driven order: for each product its operands (and their sub-sums), the product, then
-    every sum of products whose inputs are ready."""
+def _schedule(slp: SLP, defs: dict, products) -> list:
+    """Demand-driven order: for each product (in the order ``products``) its operands (and their
+    sub-sums), the product, then every sum of products whose inputs are ready."""
     done = {f"a{i}_{j}" for i in range(slp.n) for j in range(slp.m)}
     done |= {f"b{j}_{k}" for j in range(slp.m) for k in range(slp.p)}
     order = []
@@ -83,7 +120,7 @@ def _schedule(slp: SLP, defs: dict) -> list:
         order.append(("lin", name))
 
     pending = [t for t, _ in slp.c_side + slp.outputs]
-    for q in range(slp.rank):
+    for q in products:
         need(f"l{q}")
         need(f"r{q}")
         done.add(f"m{q}")

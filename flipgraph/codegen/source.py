@@ -23,7 +23,7 @@ from . import runtime
 from .emit import step_source
 
 #: bump when the generated code changes: cached modules of other versions are regenerated
-VERSION = 5
+VERSION = 6
 
 
 def slp_of(scheme: Scheme, restarts: int = 50, seed: int = 0) -> SLP:
