@@ -127,9 +127,13 @@ class Scheme:
         integer vectors with positive leading entry (c takes the factor, so Z stays in Z).
         Terms with a zero factor become all-zero. Terms are then sorted lexicographically.
         """
+        na, nb = self.n * self.m, self.m * self.p
+        fast = _normal_terms_int(self.U, self.V, self.W, self.ring) if self.ring.is_integral else None
+        if fast is not None:
+            return Scheme(*self.format, fast[:, :na], fast[:, na:na + nb], fast[:, na + nb:],
+                          self.ring)
         rows = [_normal_term(a, b, c, self.ring) for a, b, c in self.terms()]
         rows.sort()
-        na, nb = self.n * self.m, self.m * self.p
         if not rows:
             empty = [np.zeros((0, k), dtype=np.int64) for k in (na, nb, self.n * self.p)]
             return Scheme(*self.format, *empty, self.ring)
@@ -177,6 +181,33 @@ def standard(n: int, m: int, p: int, ring: str | Ring = "zt") -> Scheme:
 def _symmetric(mat: np.ndarray, p: int) -> np.ndarray:
     out = np.mod(mat, p)
     return np.where(out > p // 2, out - p, out)
+
+
+def _normal_terms_int(U, V, W, ring: Ring) -> np.ndarray | None:
+    """Vectorised :func:`_normal_term` for int64 rings, rows sorted; None when the scaled c could
+    overflow int64 (the caller then takes the exact Python path)."""
+    rows = np.concatenate([U, V, W], axis=1).astype(np.int64)
+    alive = U.any(axis=1) & V.any(axis=1) & W.any(axis=1)
+    rows[~alive] = 0
+    if alive.any():
+        a, b, c = U[alive], V[alive], W[alive]
+        lead_a = a[np.arange(len(a)), (a != 0).argmax(axis=1)]
+        lead_b = b[np.arange(len(b)), (b != 0).argmax(axis=1)]
+        if ring.modulus:
+            p = ring.modulus
+            inverse = np.array([0] + [pow(x, -1, p) for x in range(1, p)], dtype=np.int64)
+            a, b, c = (a * inverse[lead_a][:, None] % p, b * inverse[lead_b][:, None] % p,
+                       c * (lead_a * lead_b % p)[:, None] % p)
+        else:
+            ga = np.gcd.reduce(a, axis=1) * np.sign(lead_a)
+            gb = np.gcd.reduce(b, axis=1) * np.sign(lead_b)
+            scale = ga * gb
+            if int(np.abs(scale).max()) * int(np.abs(c).max()) >= 2**62:
+                return None
+            a, b, c = a // ga[:, None], b // gb[:, None], c * scale[:, None]
+        rows[alive] = np.concatenate([a, b, c], axis=1)
+    order = np.lexsort(rows.T[::-1]) if len(rows) else np.zeros(0, dtype=np.int64)
+    return rows[order]
 
 
 def _normal_term(a, b, c, ring: Ring) -> tuple:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from flipgraph import SchemeError, classics, standard, verify
-from flipgraph.scheme import Scheme, parse_format
+from flipgraph.scheme import Scheme, _normal_term, parse_format
 
 CLASSIC_NAMES = sorted(classics.CLASSICS)
 
@@ -87,3 +87,17 @@ def test_parse_format(text, dims):
 def test_parse_format_rejects(bad):
     with pytest.raises(SchemeError):
         parse_format(bad)
+
+
+def test_fast_integer_canonical_form_matches_the_exact_path():
+    """The vectorised canonical form of integer schemes agrees with the Fraction-based one."""
+    rnd = np.random.default_rng(5)
+    for ring in ("z", "zt", "z2", "z3"):
+        for _ in range(20):
+            low, high = {"z": (-3, 4), "zt": (-1, 2), "z2": (0, 2), "z3": (0, 3)}[ring]
+            U, V, W = (rnd.integers(low, high, (6, k)) for k in (4, 6, 6))
+            s = Scheme(2, 2, 3, U, V, W, ring)
+            exact = sorted(_normal_term(a, b, c, s.ring) for a, b, c in s.terms())
+            fast = s.canonical()
+            assert [tuple(int(x) for x in np.concatenate(t)) for t in fast.terms()] == \
+                   [tuple(int(x) for x in row) for row in exact]
