@@ -121,8 +121,8 @@ def multiply(A, B, scheme="best", levels=None, cutoff=None):
     ``scheme``: "best" (the 2x2x2 rank-7 scheme with the fewest additions), a routine name
     ("winograd", "laderman", "mm333"), a format ("3x3x3": the database's best), a Scheme or SLP,
     or a list of those, one per recursion level (the last repeats). ``levels``: recursion depth;
-    None recurses while every block dimension stays ≥ the cutoff (tuned by ``flipgraph codegen
-    --tune``, else :data:`flipgraph.codegen.runtime.DEFAULT_CUTOFFS`). Accepts float, int,
+    None recurses while every block dimension stays ≥ the cutoff (tuned by ``flipgraph tune``,
+    else :data:`flipgraph.codegen.runtime.DEFAULT_CUTOFFS`). Accepts float, int,
     object (Fractions / Python ints) and galois GF(p) arrays; integer and field results are exact.
     Workspace blocks are kept for the next call (up to ``runtime.POOL_BYTES``, 2 GiB);
     ``flipgraph.codegen.release()`` frees them.
