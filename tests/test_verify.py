@@ -3,7 +3,6 @@ import time
 from fractions import Fraction
 
 import numpy as np
-import pytest
 
 from flipgraph import classics, standard, verify
 from flipgraph.scheme import Scheme
