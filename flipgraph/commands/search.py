@@ -127,7 +127,7 @@ def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_
     fmt = parse_format(opts["format"])
     start = io.load(opts["start_file"]) if opts["start_file"] else None
     if start is not None:
-        start = _as_start(start, fmt, opts["start_file"])
+        start = _as_start(start, fmt, str(opts["ring"]).lower(), opts["start_file"])
     settings = SearchSettings(format=fmt, ring=str(opts["ring"]).lower(),
                               target_rank=int(opts["target_rank"]), workers=int(opts["workers"]),
                               time_limit=float(opts["time_limit"]) if opts["time_limit"] else None,
@@ -193,14 +193,20 @@ def _int_or_none(value):
     return None if value is None else int(value)
 
 
-def _as_start(scheme, fmt, path):
+def _as_start(scheme, fmt, ring, path):
+    """The scheme of ``path`` moved to ``fmt`` (through a symmetry if need be) and read in the
+    walk's ring, or a one-line error naming the file."""
     if scheme.format != fmt:
         try:
             scheme = scheme.to_format(*fmt)
         except FlipgraphError:
             raise FlipgraphError(f"{path}: holds a {scheme.format_str} scheme, not "
                                  f"{'x'.join(map(str, fmt))}") from None
-    return scheme
+    try:
+        return scheme.over(ring)
+    except FlipgraphError as exc:
+        raise FlipgraphError(f"{path}: cannot start a {ring} walk from this {scheme.ring} "
+                             f"scheme ({exc})") from None
 
 
 @click.command("plot")
