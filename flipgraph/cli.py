@@ -41,10 +41,13 @@ def main():
     multiplications. Typical session:
 
     \b
-      flipgraph search 3x3x3 --ring z2 --target-rank 23   # random walks on the flip graph
-      flipgraph verify found.json                          # exact Brent-equation check
-      flipgraph show found.json                            # readable listing, additions
-      flipgraph convert found.json found.exp               # exchange with public formats
+      flipgraph search 3x3x3 --target-rank 23 --out run    # random walks on the flip graph (Z2)
+      flipgraph lift run/best.json --out lifted            # Z2 -> Z/Q, proven exactly
+      flipgraph verify lifted/best-zt.json                 # exact Brent-equation check
+      flipgraph show lifted/best-zt.json                   # readable listing, naive additions
+      flipgraph reduce lifted/best-zt.json --listing       # fewer additions: straight-line program
+      flipgraph db best 3x3x3 --ring zt                    # the database's best scheme
+      flipgraph codegen winograd -o mymul.py               # a multiply routine to import
     """
 
 
