@@ -220,3 +220,11 @@ def test_progress_and_log(tmp_path):
     result = search("3x3x3", target_rank=23, seed=1, on_progress=seen.append, log_path=log)
     assert seen and seen[-1]["final"] and seen[-1]["best_rank"] == result.rank == 23
     assert len(log.read_text().splitlines()) == len(seen)
+
+
+def test_reset_starts_over_and_keeps_the_best():
+    s = standard(3, 3, 4)
+    F, rank, state = pool_search(pack_z2(s, 44), 36, 0, pool_size=2, path_limit=200_000,
+                                 plus_after=2000, seed=5, time_limit=3, reset_flips=2_000_000)
+    assert state.restarts > 0                       # target 0 is never reached: it keeps resetting
+    assert rank == state.best_rank <= 30 and verify(unpack_z2(F, rank, (3, 3, 4)), "z2")

@@ -15,7 +15,8 @@ __all__ = ["search", "SearchSettings", "SearchResult", "run_search"]
 
 def search(format: str | tuple[int, int, int], *, ring: str = "z2", target_rank: int = 0,
            workers: int = 1, time_limit: float | None = 60.0, seed: int = 0, pool_size: int | None = None,
-           path_limit: int = 10_000_000, plus_after: int | None = None, start: Scheme | None = None,
+           path_limit: int = 10_000_000, plus_after: int | None = None, reset_flips: int = 0,
+           start: Scheme | None = None,
            on_progress=None, log_path=None) -> SearchResult:
     """Search for a low-rank scheme of ``format`` ("3x3x3" or (3, 3, 3)) over ``ring``.
 
@@ -26,5 +27,6 @@ def search(format: str | tuple[int, int, int], *, ring: str = "z2", target_rank:
     fmt = parse_format(format) if isinstance(format, str) else tuple(format)
     settings = SearchSettings(format=fmt, ring=ring, target_rank=target_rank, workers=workers,
                               time_limit=time_limit, seed=seed, pool_size=pool_size,
-                              path_limit=path_limit, plus_after=plus_after, start=start)
+                              path_limit=path_limit, plus_after=plus_after,
+                              reset_flips=reset_flips, start=start)
     return run_search(settings, on_progress=on_progress, log_path=log_path)

@@ -32,6 +32,7 @@ class PoolState:
     flips: int = 0
     plus: int = 0
     walks: int = 0
+    restarts: int = 0
     pool_size: int = 1
     next_pool_size: int = 0
     elapsed: float = 0.0
@@ -58,10 +59,14 @@ def canonical_key(F: np.ndarray, rank: int, ring: int = RING_Z2) -> bytes:
 
 def pool_search(F0: np.ndarray, rank0: int, target: int, *, pool_size: int, path_limit: int,
                 plus_after: int, seed: int, ring: int = RING_Z2, time_limit: float | None = None,
+                reset_flips: int = 0,
                 progress: Callable[[PoolState, np.ndarray | None], bool] | None = None,
                 report_every: float = 0.5) -> tuple[np.ndarray, int, PoolState]:
     """Search down from the packed scheme (F0, rank0) to rank ``target``.
 
+    ``reset_flips`` > 0: after that many flips since the last start, the search starts over from
+    (F0, rank0) with the same generator stream (the best scheme is kept): times to a rank are
+    heavy-tailed, so fresh starts beat waiting on a bad draw.
     ``progress(state, improved)`` is called at least every ``report_every`` seconds and whenever a
     new level is reached (then ``improved`` is the packed scheme, else None); returning True stops
     the search. Returns (F, rank, state) of the best scheme found."""
@@ -79,7 +84,12 @@ def pool_search(F0: np.ndarray, rank0: int, target: int, *, pool_size: int, path
     next_pool: dict[bytes, tuple[np.ndarray, int]] = {}
     last_report = start
     walks_at_level = 0
+    flips_at_start = 0
     while level > target:
+        if reset_flips and state.flips - flips_at_start > reset_flips:
+            pool, level, next_pool, walks_at_level = [F0.copy()], rank0, {}, 0
+            flips_at_start = state.flips
+            state.restarts += 1
         if deadline and time.perf_counter() > deadline:
             break
         F = pool[int(gen.integers(len(pool)))].copy()

@@ -44,6 +44,7 @@ class SearchSettings:
     pool_size: int | None = None    # None: the ring's default (RING_DEFAULTS)
     path_limit: int = 10_000_000
     plus_after: int | None = None   # None: the ring's default; 0: no plus transitions
+    reset_flips: int = 0            # > 0: start over from the start scheme after this many flips
     start: Scheme | None = None     # default: the standard scheme of rank n·m·p
 
     def check(self) -> None:
@@ -58,8 +59,8 @@ class SearchSettings:
         check_packable(self.format, self.ring)
         if self.workers < 1 or self.pool_size < 1 or self.path_limit < 1:
             raise FlipgraphError("workers, pool size and path limit must be at least 1")
-        if self.plus_after < 0 or self.target_rank < 0:
-            raise FlipgraphError("plus-after and target rank must be non-negative")
+        if self.plus_after < 0 or self.target_rank < 0 or self.reset_flips < 0:
+            raise FlipgraphError("plus-after, reset-flips and target rank must be non-negative")
         if self.start is not None and self.start.format != self.format:
             raise FlipgraphError(f"start scheme is {self.start.format_str}, search format is "
                                  f"{'x'.join(map(str, self.format))}")
@@ -155,7 +156,7 @@ def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] 
 def _search_kwargs(settings: SearchSettings, worker: int) -> dict:
     return dict(pool_size=settings.pool_size, path_limit=settings.path_limit,
                 plus_after=settings.plus_after, seed=worker_seed(settings.seed, worker),
-                ring=RING_CODES[settings.ring],
+                ring=RING_CODES[settings.ring], reset_flips=settings.reset_flips,
                 time_limit=settings.time_limit)
 
 
