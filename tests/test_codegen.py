@@ -122,10 +122,17 @@ def test_int64_overflow_is_bit_exact():
 
 
 def test_shipped_schemes(scheme_233):
+    from flipgraph.db import Database, shipped_path
+
     rng = np.random.default_rng(7)
     s444 = kron(classics.strassen(), classics.strassen())
     assert verify(s444) and s444.rank == 49
-    for scheme in (classics.strassen(), classics.laderman(), scheme_233, s444):
+    searched_444 = Database(shipped_path()).best(4, 4, 4, ring="z")   # our own search, lifted
+    schemes = [classics.strassen(), classics.laderman(), scheme_233, s444]
+    if searched_444 is not None:
+        assert searched_444[0].rank == 49 and verify(searched_444[0])
+        schemes.append(searched_444[0])
+    for scheme in schemes:
         mod = routine_for(scheme, f"t{scheme.format_str.replace('x', '')}")
         assert mod.STEP.rank == scheme.rank and mod.STEP.format == scheme.format
         for levels in (1, 2):
