@@ -86,7 +86,7 @@ def _perminov_copy(tmp_path, edit) -> Path:
 
 def test_perminov_corrupted_row_fails(tmp_path):
     path = _perminov_copy(tmp_path, lambda d: d["u"][4].pop())
-    _fails(path, r"key 'u'\[4\]: expected 8 coefficients, got 7")
+    _fails(path, r"key 'u'\[4\]: expected a row of 8 coefficients, got 7")
 
 
 def test_perminov_listing_that_disagrees_with_arrays_fails(tmp_path):

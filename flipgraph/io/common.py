@@ -47,6 +47,22 @@ def parse_number(value, where: str) -> Fraction:
     return Fraction(value)
 
 
+def dense_rows(rows, rank: int, cols: int, where: str) -> np.ndarray:
+    """JSON rows -> object array (rank × cols) of exact numbers, or a FormatError naming ``where``
+    (the key, and the row and column of a bad entry)."""
+    if not isinstance(rows, list):
+        raise FormatError(f"{where}: expected a list of rows")
+    if len(rows) != rank:
+        raise FormatError(f"{where}: {len(rows)} rows, but 'rank' is {rank}")
+    out = np.empty((rank, cols), dtype=object)
+    for q, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) != cols:
+            got = len(row) if isinstance(row, list) else type(row).__name__
+            raise FormatError(f"{where}[{q}]: expected a row of {cols} coefficients, got {got}")
+        out[q] = [parse_number(x, f"{where}[{q}][{c}]") for c, x in enumerate(row)]
+    return out
+
+
 def number_json(x) -> int | str:
     """A coefficient for JSON: an int when integral, else the string "a/b"."""
     x = Fraction(x)

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
-
 from ..errors import FormatError, SchemeError
 from ..rings import ring as as_ring
 from ..scheme import Scheme
-from .common import build, load_json, number_json, parse_number, reread
+from .common import build, dense_rows, load_json, number_json, reread
 
 VERSION = 1
 _REQUIRED = ("flipgraph", "format", "ring", "rank", "U", "V", "W")
@@ -51,7 +49,7 @@ def parse(text: str, where: str, ring=None) -> tuple[Scheme, dict]:
     meta = data.get("meta", {})
     if not isinstance(meta, dict):
         raise FormatError(f"{where}: key 'meta': expected a JSON object")
-    mats = [_matrix(data[key], rank, cols, f"{where}: key {key!r}")
+    mats = [dense_rows(data[key], rank, cols, f"{where}: key {key!r}")
             for key, cols in (("U", n * m), ("V", m * p), ("W", n * p))]
     try:
         file_ring = as_ring(data["ring"])
@@ -73,17 +71,3 @@ def write(scheme: Scheme, meta: dict | None = None) -> str:
         lines.append(f' "meta": {json.dumps(meta, sort_keys=True)},')
     lines[-1] = lines[-1][:-1]
     return "\n".join(lines) + "}\n"
-
-
-def _matrix(rows, rank: int, cols: int, where: str) -> np.ndarray:
-    if not isinstance(rows, list):
-        raise FormatError(f"{where}: expected a list of rows")
-    if len(rows) != rank:
-        raise FormatError(f"{where}: {len(rows)} rows, but 'rank' is {rank}")
-    out = np.empty((rank, cols), dtype=object)
-    for q, row in enumerate(rows):
-        if not isinstance(row, list) or len(row) != cols:
-            got = len(row) if isinstance(row, list) else type(row).__name__
-            raise FormatError(f"{where}[{q}]: expected a row of {cols} coefficients, got {got}")
-        out[q] = [parse_number(x, f"{where}[{q}][{c}]") for c, x in enumerate(row)]
-    return out

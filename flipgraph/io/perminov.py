@@ -27,8 +27,8 @@ import numpy as np
 from ..errors import FormatError
 from ..scheme import Scheme
 from . import listing
-from .common import (build, choose_ring, from_trace, load_json, number_json, parse_number, reread,
-                     to_trace)
+from .common import (build, choose_ring, dense_rows, from_trace, load_json, number_json,
+                     parse_number, reread, to_trace)
 
 
 def parse(text: str, where: str, ring=None) -> Scheme:
@@ -49,7 +49,7 @@ def parse(text: str, where: str, ring=None) -> Scheme:
         V = _expand(data, "v", rank, m * p, where)
         W = _expand(data, "w", n * p, rank, where).T.copy()
     else:
-        U, V, W = (_dense(data[key], rank, cols, f"{where}: key {key!r}")
+        U, V, W = (dense_rows(data[key], rank, cols, f"{where}: key {key!r}")
                    for key, cols in (("u", n * m), ("v", m * p), ("w", n * p)))
     W = from_trace(W, n, p)
     scheme = build(where, (n, m, p), U, V, W, choose_ring(None, flag, U, V, W))
@@ -95,19 +95,6 @@ def _ring_flag(data: dict, where: str):
             raise FormatError(f"{where}: keys 'z2' and 'ring' disagree")
         return data["ring"]
     return "z2" if z2 else None
-
-
-def _dense(rows, count: int, cols: int, where: str) -> np.ndarray:
-    if not isinstance(rows, list) or len(rows) != count:
-        got = len(rows) if isinstance(rows, list) else type(rows).__name__
-        raise FormatError(f"{where}: expected {count} rows, got {got}")
-    out = np.zeros((count, cols), dtype=object)
-    for q, row in enumerate(rows):
-        if not isinstance(row, list) or len(row) != cols:
-            got = len(row) if isinstance(row, list) else type(row).__name__
-            raise FormatError(f"{where}[{q}]: expected {cols} coefficients, got {got}")
-        out[q] = [parse_number(x, f"{where}[{q}][{c}]") for c, x in enumerate(row)]
-    return out
 
 
 def _expand(data: dict, key: str, count: int, originals: int, where: str) -> np.ndarray:
