@@ -260,21 +260,19 @@ def walk(F, r0, ring, target, max_moves, plus_after, max_rank, rng, out, best):
                 while h != sent:
                     if h != t:
                         sm = sign_between(F[m, h], F[m, t], ring)
-                        sx = sign_between(F[x, h], F[x, t], ring)
-                        sy = sign_between(F[y, h], F[y, t], ring)
-                        # h = (sm·a)⊗(sx·b)⊗c'' and t = a⊗b⊗c merge into h with c'' + sm·sx·c
-                        if sx != 0:
-                            newz = add(F[y, h], times(F[y, t], sm * sx, ring), ring)
-                            if newz != OVERFLOW:
-                                partner = h
-                                z = y
-                                break
-                        if sy != 0:
-                            newz = add(F[x, h], times(F[x, t], sm * sy, ring), ring)
-                            if newz != OVERFLOW:
-                                partner = h
-                                z = x
-                                break
+                        for k in range(2):
+                            shared = x if k == 0 else y
+                            other = y if k == 0 else x
+                            # h = (sm·a)⊗(ss·b)⊗c'' and t = a⊗b⊗c merge into h with c'' + sm·ss·c
+                            ss = sign_between(F[shared, h], F[shared, t], ring)
+                            if ss != 0:
+                                newz = add(F[other, h], times(F[other, t], sm * ss, ring), ring)
+                                if newz != OVERFLOW:
+                                    partner = h
+                                    z = other
+                                    break
+                        if partner >= 0:
+                            break
                     h = nxt[m, h]
                 if partner < 0:
                     continue
