@@ -529,7 +529,7 @@ def _read_scheme(f: h5py.File, key: str, source: str) -> Scheme:
             mats.append(np.array(flat, dtype=object).reshape(data.shape[:2]))
         else:
             mats.append(data.astype(np.int64))
-    return Scheme(n, m, p, *mats, ring)
+    return Scheme((n, m, p), *mats, ring)
 
 
 def _symmetry_word(stored, fmt) -> tuple[tuple[str, ...], str]:

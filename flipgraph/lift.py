@@ -2,7 +2,8 @@
 
 Unknowns are the coefficients F = (U, V, W) of the scheme, flattened in that order (row-major, product
 by product; project convention, C not transposed). The Brent equations E(F) = T are indexed by
-(a, b, c) = (i*m+j, j'*p+k, i'*p+k'), as in :mod:`flipgraph.verify`.
+(a, b, c) of the target tensor T[a, b, c] (for matmul (i*m+j, j'*p+k, i'*p+k')), as in
+:mod:`flipgraph.verify`.
 
 Hensel lifting (linear, one p-adic digit per step). F0 is the scheme mod p read as integers. The
 Jacobian J of E at F0 is reduced mod p once (:class:`flipgraph._gfp.GFpSolver`). Step e → e+1:
@@ -41,7 +42,7 @@ from ._gfp import GFpSolver
 from .errors import SchemeError
 from .rings import smallest_ring
 from .scheme import Scheme
-from .verify import matmul_tensor, verify
+from .verify import verify
 
 __all__ = ["LiftResult", "lift", "rational_reconstruction"]
 
@@ -153,12 +154,11 @@ class _Hensel:
     def __init__(self, scheme: Scheme):
         self.scheme = scheme
         self.p = scheme.ring.modulus
-        n, m, p_ = scheme.format
-        self.dims = (scheme.rank, n * m, m * p_, n * p_)
+        self.dims = (scheme.rank, *scheme.target.sizes)
         # representatives in {-1, 0, 1} (Z3: 2 -> -1; Z2: 0, 1)
         ints = scheme.over("z")
         self.F0 = np.concatenate([ints.U.ravel(), ints.V.ravel(), ints.W.ravel()]).astype(np.int64)
-        self.T = matmul_tensor(*scheme.format).ravel()
+        self.T = scheme.target.dense().ravel()
         self.J = _jacobian(self.F0, self.dims, self.p)
         self.order = np.argsort(self.F0 == 0, kind="stable")   # nonzero coordinates pivot first
         self.solver = GFpSolver(self.J, self.p, self.order)
@@ -221,7 +221,7 @@ class _Hensel:
         U = flat[:r * na].reshape(r, na)
         V = flat[r * na:r * (na + nb)].reshape(r, nb)
         W = flat[r * (na + nb):].reshape(r, nc)
-        candidate = Scheme(*self.scheme.format, U, V, W, "q")
+        candidate = Scheme(self.scheme.target, U, V, W, "q")
         if not verify(candidate):
             return None
         canon = candidate.canonical()
@@ -304,7 +304,7 @@ def _sign_search(scheme: Scheme, rng, exhaustive_bits: int = 16, samples: int = 
     order = np.argsort(eq, kind="stable")
     eq, trio = eq[order], trio[order]
     eqs, starts, counts = np.unique(eq, return_index=True, return_counts=True)
-    target = matmul_tensor(*scheme.format).ravel()[eqs]
+    target = scheme.target.dense().ravel()[eqs]
     minus = (counts - target) // 2                         # required number of minus signs
     rows = np.zeros((eqs.size, coords.size), dtype=np.uint8)
     for slot in range(3):
@@ -340,7 +340,7 @@ def _sign_search(scheme: Scheme, rng, exhaustive_bits: int = 16, samples: int = 
             signed = F.astype(np.int64).copy()
             signed[coords] = 1 - 2 * sigma[g]
             Us, Vs, Ws = _split(signed, (r, na, nb, nc))
-            candidate = Scheme(*scheme.format, Us, Vs, Ws, "zt")
+            candidate = Scheme(scheme.target, Us, Vs, Ws, "zt")
             if verify(candidate):
                 return candidate.canonical()
     return None

@@ -1,6 +1,9 @@
-"""The Scheme: a rank-r decomposition of the matrix multiplication tensor of format (n, m, p).
+"""The Scheme: a rank-r decomposition of a target bilinear map (:mod:`flipgraph.tensors`).
 
-Convention (everywhere in flipgraph; C is NOT transposed). For A (n×m), B (m×p), C = A·B (n×p):
+A scheme is (target, ring, U, V, W) with U r×nU, V r×nV, W r×nW and
+sum_q U[q,i]·V[q,j]·W[q,k] = T[i,j,k]. For matrix multiplication of format (n, m, p) — the usual
+target, ``tensors.matmul(n, m, p)`` — the convention (everywhere in flipgraph; C is NOT transposed)
+for A (n×m), B (m×p), C = A·B (n×p) is:
 
     M_q     = (sum_{i,j} U[q, i*m + j] A[i, j]) * (sum_{j,k} V[q, j*p + k] B[j, k])
     C[i, k] = sum_q W[q, i*p + k] M_q
@@ -28,36 +31,41 @@ import numpy as np
 
 from .errors import SchemeError
 from .rings import Q, Ring, ring as as_ring
+from .tensors import Target, matmul, parse_target
 
 
 class Scheme:
-    """r products computing C = A·B for the format (n, m, p) over a ring (see module docstring)."""
+    """r products decomposing ``target`` over a ring (see module docstring).
 
-    __slots__ = ("n", "m", "p", "ring", "U", "V", "W")
+    ``target`` is a :class:`~flipgraph.tensors.Target`, or for matrix multiplication a format
+    ``(n, m, p)`` / ``"NxMxP"``."""
 
-    def __init__(self, n: int, m: int, p: int, U, V, W, ring: str | Ring = "z"):
-        self.n, self.m, self.p = int(n), int(m), int(p)
-        if min(self.n, self.m, self.p) < 1:
-            raise SchemeError(f"format {n}x{m}x{p}: every dimension must be at least 1")
+    __slots__ = ("target", "ring", "U", "V", "W")
+
+    def __init__(self, target, U, V, W, ring: str | Ring = "z"):
+        self.target: Target = parse_target(target)
         self.ring = as_ring(ring)
         self.U = self.ring.coerce(U, "U")
         self.V = self.ring.coerce(V, "V")
         self.W = self.ring.coerce(W, "W")
         r = self.U.shape[0] if self.U.ndim == 2 else -1
-        for name, mat, cols in (("U", self.U, self.n * self.m), ("V", self.V, self.m * self.p),
-                                ("W", self.W, self.n * self.p)):
+        for name, mat, cols in zip("UVW", (self.U, self.V, self.W), self.target.sizes):
             if mat.ndim != 2 or mat.shape != (r, cols):
                 raise SchemeError(f"{name} has shape {mat.shape}, expected ({max(r, 0)}, {cols}) "
-                                  f"for format {self.n}x{self.m}x{self.p}")
+                                  f"for {self.target.label}")
 
     # ----------------------------------------------------------------- basic facts
     @property
     def format(self) -> tuple[int, int, int]:
-        return (self.n, self.m, self.p)
+        """(n, m, p) of a matrix-multiplication scheme; SchemeError for other targets."""
+        if self.target.format is None:
+            raise SchemeError(f"{self.target.name} is not a matrix multiplication")
+        return self.target.format
 
     @property
     def format_str(self) -> str:
-        return f"{self.n}x{self.m}x{self.p}"
+        """``3x3x3`` for matrix multiplication, the target's name otherwise."""
+        return self.target.label
 
     @property
     def rank(self) -> int:
@@ -67,7 +75,7 @@ class Scheme:
         return f"Scheme({self.format_str}, rank={self.rank}, ring={self.ring.name})"
 
     def copy(self) -> Scheme:
-        return Scheme(*self.format, self.U.copy(), self.V.copy(), self.W.copy(), self.ring)
+        return Scheme(self.target, self.U.copy(), self.V.copy(), self.W.copy(), self.ring)
 
     def terms(self):
         """Iterate over the products as (a, b, c) row triples."""
@@ -84,7 +92,7 @@ class Scheme:
         elif self.ring.modulus and not target.modulus:
             # a GF(p) scheme read in characteristic 0: use symmetric representatives (2 -> -1 mod 3)
             U, V, W = (_symmetric(m, self.ring.modulus) for m in (U, V, W))
-        return Scheme(*self.format, U, V, W, target)
+        return Scheme(self.target, U, V, W, target)
 
     def mod(self, p: int) -> Scheme:
         """Reduce mod p (2 or 3)."""
@@ -93,19 +101,21 @@ class Scheme:
     # ----------------------------------------------------------------- symmetries
     def transpose(self) -> Scheme:
         """(n,m,p) -> (p,m,n) from C^T = B^T A^T: A' = B^T, B' = A^T, C' = C^T."""
-        n, m, p, r = self.n, self.m, self.p, self.rank
+        n, m, p = self.format
+        r = self.rank
         U = self.V.reshape(r, m, p).transpose(0, 2, 1).reshape(r, p * m)
         V = self.U.reshape(r, n, m).transpose(0, 2, 1).reshape(r, m * n)
         W = self.W.reshape(r, n, p).transpose(0, 2, 1).reshape(r, p * n)
-        return Scheme(p, m, n, U, V, W, self.ring)
+        return Scheme(matmul(p, m, n), U, V, W, self.ring)
 
     def cyclic(self) -> Scheme:
         """(n,m,p) -> (m,p,n), the cyclic symmetry of the trace form: A' = B, B' = C^T, C' = A^T."""
-        n, m, p, r = self.n, self.m, self.p, self.rank
+        n, m, p = self.format
+        r = self.rank
         U = self.V.copy()
         V = self.W.reshape(r, n, p).transpose(0, 2, 1).reshape(r, p * n)
         W = self.U.reshape(r, n, m).transpose(0, 2, 1).reshape(r, m * n)
-        return Scheme(m, p, n, U, V, W, self.ring)
+        return Scheme(matmul(m, p, n), U, V, W, self.ring)
 
     def to_format(self, n: int, m: int, p: int) -> Scheme:
         """This scheme moved to a permutation (n, m, p) of its format through transpose/cyclic."""
@@ -127,55 +137,57 @@ class Scheme:
         integer vectors with positive leading entry (c takes the factor, so Z stays in Z).
         Terms with a zero factor become all-zero. Terms are then sorted lexicographically.
         """
-        na, nb = self.n * self.m, self.m * self.p
+        na, nb, nc = self.target.sizes
         fast = _normal_terms_int(self.U, self.V, self.W, self.ring) if self.ring.is_integral else None
         if fast is not None:
-            return Scheme(*self.format, fast[:, :na], fast[:, na:na + nb], fast[:, na + nb:],
+            return Scheme(self.target, fast[:, :na], fast[:, na:na + nb], fast[:, na + nb:],
                           self.ring)
         rows = [_normal_term(a, b, c, self.ring) for a, b, c in self.terms()]
         rows.sort()
         if not rows:
-            empty = [np.zeros((0, k), dtype=np.int64) for k in (na, nb, self.n * self.p)]
-            return Scheme(*self.format, *empty, self.ring)
+            empty = [np.zeros((0, k), dtype=np.int64) for k in (na, nb, nc)]
+            return Scheme(self.target, *empty, self.ring)
         U = [row[:na] for row in rows]
         V = [row[na:na + nb] for row in rows]
         W = [row[na + nb:] for row in rows]
         if self.ring.is_integral and any(x.denominator != 1 for row in W for x in row):
             raise SchemeError("canonical form left the ring")  # cannot happen: c absorbs integers
-        return Scheme(*self.format, U, V, W, self.ring)
+        return Scheme(self.target, U, V, W, self.ring)
 
     def canonical_hash(self) -> str:
         """A stable hex digest of the canonical form. Equal schemes (up to term order and per-term
         scaling) hash equal; the ring enters only through its characteristic, so a ZT scheme and
-        the same coefficients read in Z hash equal."""
+        the same coefficients read in Z hash equal. The target enters by its id, except that a
+        matmul scheme hashes its format "NxMxP" as in version 1 (so stored keys stay valid)."""
         canon = self.canonical()
-        text = ";".join([f"{self.format_str}", f"char{self.ring.modulus}"]
+        tag = self.format_str if self.target.is_matmul else self.target.id
+        text = ";".join([tag, f"char{self.ring.modulus}"]
                         + [",".join(str(x) for x in np.concatenate(t)) for t in canon.terms()])
         return hashlib.sha256(text.encode()).hexdigest()
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, Scheme):
             return NotImplemented
-        return (self.format == other.format and self.rank == other.rank
+        return (self.target == other.target and self.rank == other.rank
                 and self.ring.modulus == other.ring.modulus
                 and self.canonical_hash() == other.canonical_hash())
 
     __hash__ = None  # mutable arrays: use canonical_hash() for dictionaries
 
 
-def standard(n: int, m: int, p: int, ring: str | Ring = "zt") -> Scheme:
-    """The naive scheme of rank n·m·p: one product A[i,j]·B[j,k] per (i, j, k), into C[i,k]."""
-    r = n * m * p
-    U = np.zeros((r, n * m), dtype=np.int64)
-    V = np.zeros((r, m * p), dtype=np.int64)
-    W = np.zeros((r, n * p), dtype=np.int64)
-    q = 0
-    for i in range(n):
-        for j in range(m):
-            for k in range(p):
-                U[q, i * m + j] = V[q, j * p + k] = W[q, i * p + k] = 1
-                q += 1
-    return Scheme(n, m, p, U, V, W, ring)
+def standard(*spec, ring: str | Ring = "zt") -> Scheme:
+    """The standard scheme: one product per nonzero entry T[i,j,k] = c of the target, x[i]·y[j]
+    into c·z[k]. For matmul (``standard(n, m, p)`` or ``standard(target)``) that is the naive
+    algorithm of rank n·m·p, A[i,j]·B[j,k] into C[i,k], in (i, j, k) order."""
+    target = parse_target(spec[0] if len(spec) == 1 else spec)
+    r = target.nnz
+    mats = [np.zeros((r, size), dtype=np.int64) for size in target.sizes]
+    rows = np.arange(r)
+    i, j, k, c = target.entries.T
+    mats[0][rows, i] = 1
+    mats[1][rows, j] = 1
+    mats[2][rows, k] = c
+    return Scheme(target, *mats, ring)
 
 
 def _symmetric(mat: np.ndarray, p: int) -> np.ndarray:
@@ -244,12 +256,5 @@ def _primitive(vec) -> tuple[list[int], Fraction]:
 
 
 def parse_format(text: str) -> tuple[int, int, int]:
-    """'3x3x4' (or '3,3,4') -> (3, 3, 4); raises SchemeError for anything else."""
-    parts = str(text).lower().replace(",", "x").replace("*", "x").split("x")
-    try:
-        dims = tuple(int(x) for x in parts)
-    except ValueError:
-        dims = ()
-    if len(dims) != 3 or min(dims) < 1:
-        raise SchemeError(f"bad format {text!r}: write it as NxMxP, e.g. 3x3x3")
-    return dims
+    """'3x3x4' (or '3,3,4', 'mm:3x3x4') -> (3, 3, 4); raises SchemeError for anything else."""
+    return parse_target(text).format

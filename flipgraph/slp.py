@@ -119,7 +119,7 @@ class SLP:
         Wt = _expand(self.c_side + self.outputs, {f"m{q}": q for q in range(r)})
         outs = [Wt[f"c{i}_{k}"] for i in range(n) for k in range(p)]
         W = [[outs[c][q] for c in range(n * p)] for q in range(r)]
-        return Scheme(n, m, p, [U[f"l{q}"] for q in range(r)], [V[f"r{q}"] for q in range(r)],
+        return Scheme((n, m, p), [U[f"l{q}"] for q in range(r)], [V[f"r{q}"] for q in range(r)],
                       W, self.ring)
 
     # ----------------------------------------------------------------- reading it

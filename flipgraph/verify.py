@@ -1,12 +1,12 @@
-"""Exact check of the Brent equations.
+"""Exact check of the Brent equations of a scheme against its target.
 
-For a scheme (U, V, W) of format (n, m, p) (project convention, C not transposed) and all
-i, i' < n; j, j' < m; k, k' < p:
+For a scheme (U, V, W) of a target T (:mod:`flipgraph.tensors`) and all a < nU, b < nV, c < nW:
 
-    sum_q U[q, i*m+j] · V[q, j'*p+k] · W[q, i'*p+k'] = [i == i'] · [j == j'] · [k == k']
+    sum_q U[q, a] · V[q, b] · W[q, c] = T[a, b, c]
 
-The left side is computed for all equations at once as one matrix product
-(U ⊙ V row-wise outer products)ᵀ · W: int64 when no overflow is possible, Python integers
+For matrix multiplication of format (n, m, p) (project convention, C not transposed) T[i*m+j,
+j'*p+k, i'*p+k'] = [i == i'] · [j == j'] · [k == k']. The left side is computed one row a at a time
+as the matrix product (V · diag(U[:, a]))ᵀ · W: int64 when no overflow is possible, Python integers
 (object arrays) otherwise, Fractions over Q, reduced mod p over GF(p).
 """
 from __future__ import annotations
@@ -40,18 +40,8 @@ class Verdict:
         return f"invalid over {self.ring.name}: {self.failures} Brent equation(s) fail; first: {self.first}"
 
 
-def matmul_tensor(n: int, m: int, p: int) -> np.ndarray:
-    """The target tensor T[i*m+j, j'*p+k, i'*p+k'] = [i==i'][j==j'][k==k'] as an int64 array."""
-    T = np.zeros((n * m, m * p, n * p), dtype=np.int64)
-    for i in range(n):
-        for j in range(m):
-            for k in range(p):
-                T[i * m + j, j * p + k, i * p + k] = 1
-    return T
-
-
 def scheme_tensor(scheme: Scheme, modulus: int = 0) -> np.ndarray:
-    """sum_q U[q]⊗V[q]⊗W[q] as an array of shape (nm, mp, np): exact (int64, Python int or
+    """sum_q U[q]⊗V[q]⊗W[q] as an array of shape (nU, nV, nW): exact (int64, Python int or
     Fraction objects), reduced mod ``modulus`` when it is nonzero."""
     U, V, W, scale = _exact_arrays(scheme, modulus)
     T = np.stack([(V * U[:, a, None]).T @ W for a in range(U.shape[1])])
@@ -62,31 +52,34 @@ def scheme_tensor(scheme: Scheme, modulus: int = 0) -> np.ndarray:
 
 def verify(scheme: Scheme, ring: str | Ring | None = None) -> Verdict:
     """Check the Brent equations exactly over ``ring`` (default: the scheme's own ring; ZT and Z
-    are checked over Z). Returns a :class:`Verdict` naming the first failing equation.
+    are checked over Z) against the scheme's target. Returns a :class:`Verdict` naming the first
+    failing equation.
 
-    One matrix product per row a = (i, j) of the tensor, (V·diag(U[:, a]))ᵀ W, so memory stays
-    at (mp × np) whatever the rank.
+    One matrix product per row a of the tensor, (V·diag(U[:, a]))ᵀ W, so memory stays at
+    (nV × nW) whatever the rank.
     """
     target = as_ring(ring) if ring is not None else scheme.ring
-    n, m, p = scheme.format
+    tensor = scheme.target
     U, V, W, scale = _exact_arrays(scheme, target.modulus)
     failures, first = 0, ""
-    for a in range(n * m):
-        i, j = divmod(a, m)
-        got = (V * U[:, a, None]).T @ W                      # got[b, c], b = (j', k), c = (i', k')
-        want = np.zeros((m * p, n * p), dtype=np.int64)
-        want[j * p + np.arange(p), i * p + np.arange(p)] = scale
-        diff = got - want
+    want = np.zeros(tensor.sizes[1:], dtype=np.int64)
+    for a, row in tensor.slices():
+        got = (V * U[:, a, None]).T @ W                      # got[b, c]
+        want[row[:, 0], row[:, 1]] = row[:, 2]
+        if scale == 1:
+            diff = got - want
+        else:
+            diff = got - (want.astype(object) if got.dtype == object else want) * scale
         if target.modulus:
             diff = np.mod(diff, target.modulus)
         bad = np.argwhere(diff != 0)
         if len(bad) and not first:
             b, c = (int(x) for x in bad[0])
-            j2, k = divmod(b, p)
-            i2, k2 = divmod(c, p)
             value = Fraction(got[b, c]) / scale
-            first = (f"A[{i},{j}]·B[{j2},{k}] in C[{i2},{k2}]: coefficient {value}, expected "
-                     f"{int(want[b, c] != 0)} (off by {value - int(want[b, c] != 0)})")
+            expected = int(want[b, c])
+            first = (f"{tensor.describe(a, b, c)}: coefficient {value}, expected {expected} "
+                     f"(off by {value - expected})")
+        want[row[:, 0], row[:, 1]] = 0
         failures += len(bad)
     return Verdict(failures == 0, target, failures, first)
 
@@ -106,7 +99,9 @@ def _exact_arrays(scheme: Scheme, modulus: int):
     if modulus:
         return (*(np.mod(mat, modulus).astype(np.int64) for mat in mats), 1)
     biggest = max((int(np.abs(mat).max()) if mat.size else 0) for mat in mats)
-    if biggest ** 3 * max(scheme.rank, 1) < 2**62 and scale < 2**62:
+    largest_target = int(np.abs(scheme.target.entries[:, 3]).max()) if scheme.target.nnz else 0
+    if (biggest ** 3 * max(scheme.rank, 1) < 2**62 and scale < 2**62
+            and largest_target * scale < 2**62):
         return (*(mat.astype(np.int64) for mat in mats), scale)
     return (*(mat.astype(object) for mat in mats), scale)
 

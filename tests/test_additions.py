@@ -109,7 +109,7 @@ def test_q_and_z2_schemes():
     W = s.W.astype(object) * 1
     U[0] = U[0] * 2
     W[0] = np.array([Fraction(x, 2) for x in W[0]], dtype=object)
-    sq = Scheme(2, 2, 2, U, s.V, W, "q")
+    sq = Scheme((2, 2, 2), U, s.V, W, "q")
     assert verify(sq)
     red = reduce_additions(sq, restarts=5)
     assert red.slp.check() and red.slp.to_scheme() == sq

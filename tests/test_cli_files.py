@@ -102,7 +102,7 @@ def test_show_lists_facts_additions_and_products(tmp_path):
     result = run("show", path)
     assert result.exit_code == 0
     out = result.output
-    for expected in ("format:     2x2x2", "ring:       zt", "rank:       7", "valid over zt",
+    for expected in ("target:     2x2x2 (A is 2x2, B is 2x2)", "ring:       zt", "rank:       7", "valid over zt",
                      "additions:  18 naive (U 5, V 5, W 8)", "source = Strassen 1969",
                      "m1 = (a11 + a22)(b11 + b22)", "c11 = m1 + m4 - m5 + m7"):
         assert expected in out, expected

@@ -38,7 +38,7 @@ def kron(s: Scheme, t: Scheme) -> Scheme:
         Z = np.einsum("qab,scd->qsacbd", X.reshape(r1, rows1, cols1), Y.reshape(r2, rows2, cols2))
         return Z.reshape(r1 * r2, rows1 * rows2 * cols1 * cols2)
     (n1, m1, p1), (n2, m2, p2) = s.format, t.format
-    return Scheme(n1 * n2, m1 * m2, p1 * p2, part(s.U, t.U, n1, m1, n2, m2),
+    return Scheme((n1 * n2, m1 * m2, p1 * p2), part(s.U, t.U, n1, m1, n2, m2),
                   part(s.V, t.V, m1, p1, m2, p2), part(s.W, t.W, n1, p1, n2, p2), s.ring)
 
 
@@ -161,7 +161,7 @@ def test_best_and_format_names():
 
 def test_rational_scheme_float_and_object_not_int():
     s = classics.strassen()
-    half = Scheme(2, 2, 2, s.U * 2, s.V, [[Fraction(int(x), 2) for x in row] for row in s.W],
+    half = Scheme((2, 2, 2), s.U * 2, s.V, [[Fraction(int(x), 2) for x in row] for row in s.W],
                   flipgraph.Q)
     assert verify(half)
     mod = routine_for(half, "halves")
@@ -233,7 +233,7 @@ def test_invalid_scheme_is_refused():
     U = s.U.copy()
     U[0, 0] += 1
     with pytest.raises(flipgraph.SchemeError):
-        module_source(Scheme(2, 2, 2, U, s.V, s.W, s.ring), "broken")
+        module_source(Scheme((2, 2, 2), U, s.V, s.W, s.ring), "broken")
 
 
 def test_choose_cutoff():

@@ -48,7 +48,7 @@ def sandwich(scheme: Scheme, seed: int) -> Scheme:
     U = np.stack([X.T @ a.reshape(n, m) @ Yi.T for a in scheme.U]).reshape(r, -1)
     V = np.stack([Y.T @ b.reshape(m, p) @ Zi.T for b in scheme.V]).reshape(r, -1)
     W = np.stack([Xi @ c.reshape(n, p) @ Z for c in scheme.W]).reshape(r, -1)
-    return Scheme(n, m, p, U, V, W, "z")
+    return Scheme((n, m, p), U, V, W, "z")
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def test_add_dedupes_and_reads_back(db):
     key, added = db.add(s, {"source": "test"})
     assert added and key == s.canonical_hash()
     assert db.add(s.copy()) == (key, False)
-    shuffled = Scheme(2, 2, 2, s.U[::-1], s.V[::-1], s.W[::-1], "zt")   # term order differs
+    shuffled = Scheme((2, 2, 2), s.U[::-1], s.V[::-1], s.W[::-1], "zt")   # term order differs
     assert db.add(shuffled) == (key, False)
     assert len(db) == 1
     got = db.get(key[:10])
@@ -94,7 +94,7 @@ def test_rational_scheme_round_trip(db):
     s = classics.strassen()
     U = s.U.astype(object) * Fraction(1, 2)
     W = s.W.astype(object) * 2
-    half = Scheme(2, 2, 2, U, s.V, W, "q")
+    half = Scheme((2, 2, 2), U, s.V, W, "q")
     key, added = db.add(half)
     assert added and db.find(key).ring == "q"
     back = db.get(key)
@@ -127,7 +127,7 @@ def test_best_prefers_rank_then_additions_then_ring(db):
     assert scheme.rank == 7
     assert entry.naive_additions == min(naive_additions(s).total
                                         for s in (classics.winograd(), classics.strassen()))
-    z2 = Scheme(2, 2, 2, *(np.mod(x, 2) for x in (classics.strassen().U, classics.strassen().V,
+    z2 = Scheme((2, 2, 2), *(np.mod(x, 2) for x in (classics.strassen().U, classics.strassen().V,
                                                    classics.strassen().W)), "z2")
     db.add(z2)
     scheme, entry = db.best(2, 2, 2, ring="z2")

@@ -29,7 +29,7 @@ def schemes(draw, rings=tuple(RING_VALUES)):
         return np.array([[draw(values) for _ in range(cols)] for _ in range(r)],
                         dtype=object).reshape(r, cols)
 
-    return Scheme(n, m, p, matrix(n * m), matrix(m * p), matrix(n * p), ring)
+    return Scheme((n, m, p), matrix(n * m), matrix(m * p), matrix(n * p), ring)
 
 
 def _same(a: Scheme, b: Scheme) -> bool:

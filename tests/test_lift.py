@@ -39,7 +39,7 @@ def sandwich(s: Scheme, X, Y, Z) -> Scheme:
     U = rows(Xi.T * sympy.Matrix(n, m, [int(x) for x in s.U[q]]) * Yi.T for q in range(s.rank))
     V = rows(Y.T * sympy.Matrix(m, p, [int(x) for x in s.V[q]]) * Zi.T for q in range(s.rank))
     W = rows(X * sympy.Matrix(n, p, [int(x) for x in s.W[q]]) * Z for q in range(s.rank))
-    return Scheme(n, m, p, U, V, W, "q")
+    return Scheme((n, m, p), U, V, W, "q")
 
 
 def unimodular(k: int, rng, moves: int = 6) -> np.ndarray:
@@ -136,7 +136,7 @@ def test_strassen_squared_sandwiched_4x4x4_rank_49_lifts():
     def kron(A, B, shapeA, shapeB):
         return np.array([np.kron(A[q1].reshape(shapeA), B[q2].reshape(shapeB)).ravel()
                          for q1 in range(A.shape[0]) for q2 in range(B.shape[0])])
-    sq = Scheme(4, 4, 4, kron(s.U, s.U, (2, 2), (2, 2)), kron(s.V, s.V, (2, 2), (2, 2)),
+    sq = Scheme((4, 4, 4), kron(s.U, s.U, (2, 2), (2, 2)), kron(s.V, s.V, (2, 2), (2, 2)),
                 kron(s.W, s.W, (2, 2), (2, 2)), "z")
     assert verify(sq)
     rng = np.random.default_rng(1)    # seed 0 and 7 hit a singular point (see lift's report)
@@ -149,7 +149,7 @@ def test_strassen_squared_sandwiched_4x4x4_rank_49_lifts():
 # ------------------------------------------------------------------ Z3 and rationals
 def test_strassen_scaled_by_half_mod_3_lifts():
     s = classics.strassen().over("q")
-    half = Scheme(2, 2, 2, s.U * Fraction(1, 2), s.V, s.W * 2, "q")
+    half = Scheme((2, 2, 2), s.U * Fraction(1, 2), s.V, s.W * 2, "q")
     assert verify(half)
     source = half.mod(3)                      # 1/2 = 2 mod 3
     result = lift(source, to="q")
@@ -187,7 +187,7 @@ def test_invalid_input_is_refused():
     U = bad.U.copy()
     U[0, 0] ^= 1
     with pytest.raises(SchemeError, match="not a valid scheme"):
-        lift(Scheme(2, 2, 2, U, bad.V, bad.W, "z2"))
+        lift(Scheme((2, 2, 2), U, bad.V, bad.W, "z2"))
 
 
 def test_characteristic_zero_input_is_returned_as_is():
@@ -264,6 +264,6 @@ def test_cli_bad_input_exit_2(tmp_path):
     s = classics.strassen().mod(2)
     U = s.U.copy()
     U[0, 0] ^= 1
-    io.save(Scheme(2, 2, 2, U, s.V, s.W, "z2"), wrong)
+    io.save(Scheme((2, 2, 2), U, s.V, s.W, "z2"), wrong)
     res = CliRunner().invoke(main, ["lift", str(wrong)])
     assert res.exit_code == 2 and "not a valid scheme" in res.output

@@ -40,11 +40,11 @@ def test_symmetries_keep_schemes_valid(fmt):
 
 def test_canonical_hash_ignores_order_and_scaling():
     s = classics.strassen()
-    shuffled = Scheme(2, 2, 2, s.U[::-1], s.V[::-1], s.W[::-1], "z")
+    shuffled = Scheme((2, 2, 2), s.U[::-1], s.V[::-1], s.W[::-1], "z")
     scaled = s.copy()
     scaled.U[2] *= -1
     scaled.W[2] *= -1
-    as_q = Scheme(2, 2, 2, s.U * 2, s.V, np.array(s.W, dtype=object) * Fraction(1, 2), "q")
+    as_q = Scheme((2, 2, 2), s.U * 2, s.V, np.array(s.W, dtype=object) * Fraction(1, 2), "q")
     h = s.canonical_hash()
     assert shuffled.canonical_hash() == h
     assert scaled.canonical_hash() == h
@@ -63,13 +63,13 @@ def test_canonical_mod3_scaling():
 def test_ring_coercion_errors():
     s = classics.strassen()
     with pytest.raises(SchemeError, match="zt allows only"):
-        Scheme(2, 2, 2, s.U * 2, s.V, s.W, "zt")
+        Scheme((2, 2, 2), s.U * 2, s.V, s.W, "zt")
     with pytest.raises(SchemeError, match="not in the integers"):
-        Scheme(2, 2, 2, np.array(s.U, dtype=object) * Fraction(1, 2), s.V, s.W, "z")
+        Scheme((2, 2, 2), np.array(s.U, dtype=object) * Fraction(1, 2), s.V, s.W, "z")
     with pytest.raises(SchemeError, match="shape"):
-        Scheme(2, 2, 2, s.U[:, :3], s.V, s.W, "z")
+        Scheme((2, 2, 2), s.U[:, :3], s.V, s.W, "z")
     with pytest.raises(SchemeError, match="unknown ring"):
-        Scheme(2, 2, 2, s.U, s.V, s.W, "gf7")
+        Scheme((2, 2, 2), s.U, s.V, s.W, "gf7")
 
 
 def test_mod3_to_integers_uses_symmetric_representatives():
@@ -96,7 +96,7 @@ def test_fast_integer_canonical_form_matches_the_exact_path():
         for _ in range(20):
             low, high = {"z": (-3, 4), "zt": (-1, 2), "z2": (0, 2), "z3": (0, 3)}[ring]
             U, V, W = (rnd.integers(low, high, (6, k)) for k in (4, 6, 6))
-            s = Scheme(2, 2, 3, U, V, W, ring)
+            s = Scheme((2, 2, 3), U, V, W, ring)
             exact = sorted(_normal_term(a, b, c, s.ring) for a, b, c in s.terms())
             fast = s.canonical()
             assert [tuple(int(x) for x in np.concatenate(t)) for t in fast.terms()] == \

@@ -30,7 +30,7 @@ def test_each_single_coefficient_change_fails():
 
 def test_mod2_only_scheme():
     s = classics.strassen()
-    odd = Scheme(2, 2, 2, s.U + 2 * (s.U != 0), s.V, s.W, "z")   # differs from Strassen by 2s
+    odd = Scheme((2, 2, 2), s.U + 2 * (s.U != 0), s.V, s.W, "z")   # differs from Strassen by 2s
     assert not verify(odd)
     assert verify(odd, "z2")
     assert not verify(odd, "z3")
@@ -40,7 +40,7 @@ def test_rational_scheme():
     s = classics.strassen()
     U = np.array(s.U, dtype=object) * Fraction(1, 2)
     W = np.array(s.W, dtype=object) * 2
-    half = Scheme(2, 2, 2, U, s.V, W, "q")
+    half = Scheme((2, 2, 2), U, s.V, W, "q")
     assert verify(half)
     assert verify(half, "z3")           # 1/2 = 2 mod 3
     broken = half.copy()
@@ -54,7 +54,7 @@ def test_large_coefficients_do_not_overflow():
     big = 2**40
     U = np.array(s.U, dtype=object) * big
     W = np.array(s.W, dtype=object)
-    scaled = Scheme(2, 2, 2, U, s.V, W * big, "z")
+    scaled = Scheme((2, 2, 2), U, s.V, W * big, "z")
     assert not verify(scaled)           # every product is off by a factor 2**80
 
 

@@ -14,6 +14,7 @@ from ..additions import naive_additions
 from ..classics import CLASSICS
 from ..errors import FlipgraphError
 from ..rings import RINGS
+from ..tensors import describe_target
 from ..verify import verify
 
 RING = click.Choice(sorted(RINGS), case_sensitive=False)
@@ -103,7 +104,7 @@ def show_cmd(file, key, ring, classic, fmt):
     verdict = verify(scheme)
     adds = naive_additions(scheme)
     click.echo(f"scheme:     {file or 'classic ' + classic}")
-    click.echo(f"format:     {scheme.format_str} (A is {scheme.n}x{scheme.m}, B is {scheme.m}x{scheme.p})")
+    click.echo(f"target:     {describe_target(scheme.target)}")
     click.echo(f"ring:       {scheme.ring.name}")
     click.echo(f"rank:       {scheme.rank}")
     click.echo(f"verdict:    {verdict}")

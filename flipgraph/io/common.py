@@ -96,7 +96,7 @@ def choose_ring(explicit, flag: str | Ring | None, *mats) -> Ring:
 def build(where: str, fmt, U, V, W, ring) -> Scheme:
     """Scheme(fmt, U, V, W, ring), turning a SchemeError into a FormatError naming ``where``."""
     try:
-        return Scheme(*fmt, U, V, W, ring)
+        return Scheme(fmt, U, V, W, ring)
     except SchemeError as exc:
         raise FormatError(f"{where}: {exc}") from None
 

@@ -89,7 +89,7 @@ def scheme_from_forms(fmt: tuple[int, int, int], products: list[tuple[str, str]]
         for (q,), x in parse_form(form, "m", flat=True).items():
             _check(q < r, f"m{q + 1} used in {name} but only {r} products are defined")
             W[q][i * p + k] += x
-    return Scheme(n, m, p, U, V, W, ring)
+    return Scheme((n, m, p), U, V, W, ring)
 
 
 def _check(condition: bool, message: str) -> None:

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..errors import SchemeError
 from ..scheme import Scheme
+from ..tensors import parse_target
 from ._kernel import RING_Z2, RING_Z3, RING_ZT
 
 RING_CODES = {"z2": RING_Z2, "z3": RING_Z3, "zt": RING_ZT}
@@ -59,16 +60,17 @@ def pack(scheme: Scheme, ring: str, capacity: int) -> np.ndarray:
     return F
 
 
-def unpack(F: np.ndarray, rank: int, fmt: tuple[int, int, int], ring: str) -> Scheme:
-    n, m, p = fmt
+def unpack(F: np.ndarray, rank: int, target, ring: str) -> Scheme:
+    """The scheme of ``target`` (a Target or a format) held in the first ``rank`` packed terms."""
+    target = parse_target(target)
     mats = []
-    for mode, k in enumerate((n * m, m * p, n * p)):
+    for mode, k in enumerate(target.sizes):
         words = F[mode, :rank]
         if ring == "z2":
             mats.append(unpack_bits(words, k))
         else:
             mats.append(unpack_bits(words, k) - unpack_bits(words >> np.uint64(32), k))
-    return Scheme(n, m, p, *mats, ring)
+    return Scheme(target, *mats, ring)
 
 
 def pack_z2(scheme: Scheme, capacity: int) -> np.ndarray:

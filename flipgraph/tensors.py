@@ -1,0 +1,265 @@
+"""Targets: the bilinear maps that schemes decompose.
+
+A :class:`Target` describes a bilinear map z = f(x, y), x of length nU, y of length nV, z of length
+nW, by its tensor T (integer coefficients, kept sparse):
+
+    z[k] = sum_{i, j} T[i, j, k] · x[i] · y[j]
+
+A scheme of rank r for it is three matrices U (r × nU), V (r × nV), W (r × nW) with
+
+    sum_q U[q, i] · V[q, j] · W[q, k] = T[i, j, k]      for all i < nU, j < nV, k < nW
+
+(the Brent equations). Matrix multiplication of format (n, m, p) is the target ``matmul(n, m, p)``
+with x = A (n×m), y = B (m×p), z = C = A·B (n×p), all flattened row-major (project convention, C
+NOT transposed): T[i*m + j, j*p + k, i*p + k] = 1. Its id is ``mm:NxMxP``; it admits the transpose
+and cyclic moves between formats. Any other tensor is built with :func:`from_coo` and has an id made
+from its content (``user:<sha256 prefix>``), so equal tensors have equal ids.
+
+Example::
+
+    >>> from flipgraph.tensors import matmul, from_coo
+    >>> matmul(2, 2, 2).id, matmul(2, 2, 2).sizes
+    ('mm:2x2x2', (4, 4, 4))
+    >>> # the 2x2 product A·Aᵀ with the symmetric output stored once (c11, c12, c22)
+    >>> aat = from_coo((4, 4, 3), [(0, 0, 0, 1), (1, 1, 0, 1), (0, 2, 1, 1), (1, 3, 1, 1),
+    ...                             (2, 2, 2, 1), (3, 3, 2, 1)], name="aat:2")
+    >>> aat.id.startswith("user:"), aat.nnz
+    (True, 6)
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import SchemeError
+
+__all__ = ["Target", "describe_target", "matmul", "from_coo", "from_dense", "from_id", "parse_target", "MAX_SIZE"]
+
+#: Largest size of one factor (nU, nV or nW) any target may have; also bounds hostile input.
+MAX_SIZE = 1 << 16
+
+
+@dataclass(frozen=True, eq=False)
+class Target:
+    """An immutable bilinear map (see the module docstring). Compare targets by ``id``.
+
+    sizes       (nU, nV, nW): lengths of x, y and z
+    entries     int64 array (nnz, 4) of (i, j, k, coefficient), sorted, coefficients nonzero
+    id          stable identifier: ``mm:NxMxP`` or ``user:<hash>``
+    name        readable name (the id unless a user tensor was given one)
+    kind        ``"mm"`` for matrix multiplication, ``"user"`` otherwise
+    format      (n, m, p) for matrix multiplication, None otherwise
+    variables   names used in listings, one tuple per factor (``a11``.. for matmul, ``a1``..
+                otherwise; 1-based)
+    symmetries  moves between targets it admits: ("transpose", "cyclic") for matmul, () otherwise
+    """
+
+    sizes: tuple[int, int, int]
+    entries: np.ndarray = field(repr=False)
+    id: str
+    name: str
+    kind: str
+    format: tuple[int, int, int] | None = None
+
+    # ------------------------------------------------------------------ facts
+    @property
+    def is_matmul(self) -> bool:
+        return self.kind == "mm"
+
+    @property
+    def nnz(self) -> int:
+        return int(self.entries.shape[0])
+
+    @property
+    def symmetries(self) -> tuple[str, ...]:
+        return ("transpose", "cyclic") if self.is_matmul else ()
+
+    @property
+    def label(self) -> str:
+        """How messages name it: ``3x3x3`` for matmul, the name otherwise."""
+        return "x".join(map(str, self.format)) if self.is_matmul else self.name
+
+    @property
+    def variables(self) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        if self.is_matmul:
+            n, m, p = self.format
+            return (_matrix_names("a", n, m), _matrix_names("b", m, p), _matrix_names("c", n, p))
+        return tuple(tuple(f"{letter}{e + 1}" for e in range(size))
+                     for letter, size in zip("abc", self.sizes))
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Target) and self.id == other.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def __repr__(self) -> str:
+        return f"Target({self.name}, sizes={self.sizes}, nnz={self.nnz})"
+
+    # ------------------------------------------------------------------ tensor views
+    def dense(self) -> np.ndarray:
+        """T as an int64 array of shape (nU, nV, nW)."""
+        T = np.zeros(self.sizes, dtype=np.int64)
+        if self.nnz:
+            i, j, k, c = self.entries.T
+            T[i, j, k] = c
+        return T
+
+    def slices(self):
+        """Yield (i, T[i] as a sparse list of (j, k, c)) for every i < nU, in order — what verify
+        compares one row of U at a time against."""
+        starts = np.searchsorted(self.entries[:, 0], np.arange(self.sizes[0] + 1))
+        for i in range(self.sizes[0]):
+            yield i, self.entries[starts[i]:starts[i + 1], 1:]
+
+    def describe(self, i: int, j: int, k: int) -> str:
+        """Readable name of one Brent equation: ``A[0,1]·B[1,0] in C[0,0]`` (0-based) for matmul,
+        ``a1·b2 in c3`` (the listing names) otherwise."""
+        if self.is_matmul:
+            n, m, p = self.format
+            return (f"A[{i // m},{i % m}]·B[{j // p},{j % p}] in C[{k // p},{k % p}]")
+        a, b, c = self.variables
+        return f"{a[i]}·{b[j]} in {c[k]}"
+
+    def to_json(self) -> str | dict:
+        """The id for matmul (rebuilt by :func:`from_id`), else the whole tensor as a JSON object."""
+        if self.is_matmul:
+            return self.id
+        return {"id": self.id, "name": self.name, "sizes": list(self.sizes),
+                "entries": self.entries.tolist()}
+
+
+def describe_target(target: Target) -> str:
+    """One line for people: ``3x4x5 (A is 3x4, B is 4x5)`` or ``aat:2 (sizes 4, 4, 3; 6 entries)``."""
+    if target.is_matmul:
+        n, m, p = target.format
+        return f"{n}x{m}x{p} (A is {n}x{m}, B is {m}x{p})"
+    return f"{target.name} (sizes {', '.join(map(str, target.sizes))}; {target.nnz} entries)"
+
+
+def _matrix_names(letter: str, rows: int, cols: int) -> tuple[str, ...]:
+    wide = rows >= 10 or cols >= 10
+    return tuple(f"{letter}{i + 1}_{j + 1}" if wide else f"{letter}{i + 1}{j + 1}"
+                 for i in range(rows) for j in range(cols))
+
+
+def matmul(n: int, m: int, p: int) -> Target:
+    """Matrix multiplication C = A·B for A n×m, B m×p (project convention, see module docstring)."""
+    n, m, p = int(n), int(m), int(p)
+    if min(n, m, p) < 1:
+        raise SchemeError(f"format {n}x{m}x{p}: every dimension must be at least 1")
+    if max(n * m, m * p, n * p) > MAX_SIZE:
+        raise SchemeError(f"format {n}x{m}x{p} is too large (a factor over {MAX_SIZE} entries)")
+    return _matmul_cached(n, m, p)
+
+
+_MATMUL_CACHE: dict[tuple[int, int, int], Target] = {}
+
+
+def _matmul_cached(n: int, m: int, p: int) -> Target:
+    key = (n, m, p)
+    if key not in _MATMUL_CACHE:
+        i, j, k = np.meshgrid(np.arange(n), np.arange(m), np.arange(p), indexing="ij")
+        i, j, k = i.ravel(), j.ravel(), k.ravel()
+        entries = np.stack([i * m + j, j * p + k, i * p + k, np.ones_like(i)], axis=1).astype(np.int64)
+        entries = entries[np.lexsort(entries[:, 2::-1].T)]
+        entries.flags.writeable = False
+        name = f"mm:{n}x{m}x{p}"
+        if len(_MATMUL_CACHE) > 256:
+            _MATMUL_CACHE.clear()
+        _MATMUL_CACHE[key] = Target((n * m, m * p, n * p), entries, name, name, "mm", key)
+    return _MATMUL_CACHE[key]
+
+
+def from_coo(sizes, entries, name: str | None = None) -> Target:
+    """A target from its sizes (nU, nV, nW) and COO entries (i, j, k, coefficient), integers;
+    repeated (i, j, k) are summed, zero coefficients dropped. The id hashes the content, so the same
+    tensor always gets the same id; ``name`` is only for display. A tensor equal to a matrix
+    multiplication tensor is still a user tensor (build it with :func:`matmul` to get the matmul
+    structure)."""
+    sizes = _check_sizes(sizes)
+    arr = np.asarray(entries, dtype=object).reshape(-1, 4) if len(entries) else np.zeros((0, 4), object)
+    try:
+        arr = np.array([[int(x) for x in row] for row in arr], dtype=np.int64).reshape(-1, 4)
+    except (TypeError, ValueError, OverflowError):
+        raise SchemeError("tensor entries must be integer (i, j, k, coefficient) rows") from None
+    for axis, size in enumerate(sizes):
+        if len(arr) and (arr[:, axis].min() < 0 or arr[:, axis].max() >= size):
+            raise SchemeError(f"tensor entry index out of range in mode {axis} (size {size})")
+    dense = {}
+    for i, j, k, c in arr.tolist():
+        dense[(i, j, k)] = dense.get((i, j, k), 0) + c
+    rows = sorted((i, j, k, c) for (i, j, k), c in dense.items() if c)
+    clean = np.array(rows, dtype=np.int64).reshape(-1, 4)
+    clean.flags.writeable = False
+    digest = hashlib.sha256(f"{sizes};{rows}".encode()).hexdigest()[:16]
+    ident = f"user:{digest}"
+    if name is not None and (not isinstance(name, str) or not re.fullmatch(r"[\w:.+\-]{1,64}", name)):
+        raise SchemeError(f"bad target name {name!r}: use 1-64 letters, digits or _:.+-")
+    return Target(sizes, clean, ident, name or ident, "user")
+
+
+def from_dense(T, name: str | None = None) -> Target:
+    """A target from a dense integer array of shape (nU, nV, nW)."""
+    T = np.asarray(T)
+    if T.ndim != 3:
+        raise SchemeError(f"a tensor needs 3 modes, got shape {T.shape}")
+    idx = np.argwhere(T != 0)
+    rows = [(int(i), int(j), int(k), int(T[i, j, k])) for i, j, k in idx]
+    return from_coo(T.shape, rows, name)
+
+
+def _check_sizes(sizes) -> tuple[int, int, int]:
+    try:
+        sizes = tuple(int(x) for x in sizes)
+    except (TypeError, ValueError):
+        raise SchemeError(f"bad tensor sizes {sizes!r}: expected (nU, nV, nW)") from None
+    if len(sizes) != 3 or min(sizes) < 1 or max(sizes) > MAX_SIZE:
+        raise SchemeError(f"bad tensor sizes {sizes!r}: three integers in 1..{MAX_SIZE}")
+    return sizes
+
+
+_FORMAT = re.compile(r"(?:mm:)?(\d+)\s*[x,*]\s*(\d+)\s*[x,*]\s*(\d+)", re.IGNORECASE)
+
+
+def parse_target(spec) -> Target:
+    """A Target from what a user writes: a Target, a (n, m, p) tuple, ``"3x3x3"``, ``"3,3,4"`` or
+    ``"mm:3x3x3"``. Raises SchemeError for anything else."""
+    if isinstance(spec, Target):
+        return spec
+    if isinstance(spec, (tuple, list)) and len(spec) == 3:
+        return matmul(*spec)
+    match = _FORMAT.fullmatch(str(spec).strip())
+    if not match:
+        raise SchemeError(f"bad format {spec!r}: write it as NxMxP, e.g. 3x3x3")
+    return matmul(*(int(g) for g in match.groups()))
+
+
+def from_id(ident: str) -> Target:
+    """Rebuild a target from an id that names it completely (``mm:NxMxP``); a ``user:`` id needs
+    the tensor itself (see :meth:`Target.to_json`)."""
+    if isinstance(ident, str) and ident.startswith("mm:"):
+        return parse_target(ident)
+    raise SchemeError(f"target {ident!r} cannot be rebuilt from its id alone")
+
+
+def from_json(data) -> Target:
+    """Inverse of :meth:`Target.to_json`; a user tensor's id must match its content."""
+    if isinstance(data, str):
+        return from_id(data)
+    if not isinstance(data, dict) or set(data) - {"id", "name", "sizes", "entries"}:
+        raise SchemeError("a target is an id string or an object with id, name, sizes, entries")
+    if "sizes" not in data or "entries" not in data:
+        raise SchemeError("a target object needs 'sizes' and 'entries'")
+    entries = data["entries"]
+    if not isinstance(entries, list) or any(not isinstance(row, list) or len(row) != 4
+                                            or not all(isinstance(x, int) and not isinstance(x, bool)
+                                                       for x in row) for row in entries):
+        raise SchemeError("target 'entries' must be a list of [i, j, k, coefficient] integer rows")
+    target = from_coo(data["sizes"], entries, data.get("name"))
+    if "id" in data and data["id"] != target.id:
+        raise SchemeError(f"target id {data['id']!r} does not match its entries ({target.id})")
+    return target
