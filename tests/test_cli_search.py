@@ -53,6 +53,10 @@ def test_missed_target_exits_1(tmp_path):
     (("3x3",), "bad format"),
     (("2x2x2", "--ring", "z7"), "no search over ring"),
     (("2x2x2", "--pool-size", "0"), "at least 1"),
+    (("2x2x2", "--seed", "-1"), "must be at least 0"),
+    (("2x2x2", "--time-limit", "-1"), "must be at least 0"),
+    (("2x2x2", "--time-limit", "nan"), "not a finite number"),
+    (("2x2x2", "--time-limit", "inf"), "not a finite number"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
     result = invoke("search", *args, "--out", tmp_path, "--no-save")
@@ -93,3 +97,18 @@ def test_search_from_a_classic_file_in_every_ring(tmp_path, ring):
     assert result.exit_code in (0, 1), result.output          # 22 is below the best known rank
     found = io.load(tmp_path / ring / "best.json")
     assert found.ring.name == ring and found.rank <= 23 and verify(found)
+
+
+@pytest.mark.parametrize("content,message", [
+    (b"\x00\x01\xff binary", "not a text file"),
+    (b"format = 2x2x2", "not valid TOML"),
+    (b'format = "2x2x2"\nseed = "abc"', "'abc' is not a valid int"),
+    (b'format = "2x2x2"\ntime-limit = [1]', "not a valid float"),
+    (b'format = "2x2x2"\nsurprise = 1', "unknown key(s) surprise"),
+])
+def test_bad_recipe_is_one_line_and_exit_2(tmp_path, content, message):
+    recipe = tmp_path / "r.toml"
+    recipe.write_bytes(content)
+    result = invoke("search", "--config", recipe, "--out", tmp_path / "o", "--no-save")
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output

@@ -42,8 +42,14 @@ def test_native_round_trip_keeps_meta_and_ring(tmp_path):
     (lambda d: d["U"][0].__setitem__(1, "1/0"), r"zero denominator"),
     (lambda d: d["W"][3].__setitem__(0, 2), r"zt allows only -1, 0, 1"),
     (lambda d: d.update(ring="r"), r"key 'ring': unknown ring"),
-    (lambda d: d.update(format=[2, 2]), r"key 'format'"),
-    (lambda d: d.update(flipgraph=2), r"unsupported version"),
+    (lambda d: d.update(target="mm:2x2"), r"key 'target': bad format"),
+    (lambda d: d.update(target={"sizes": [4, 4, 4], "entries": [[0, 0, 9, 1]]}),
+     r"key 'target': tensor entry index out of range"),
+    (lambda d: d.update(target={"id": "user:0", "sizes": [4, 4, 4], "entries": [[0, 0, 0, 1]]}),
+     r"key 'target': target id 'user:0' does not match"),
+    (lambda d: d.update(format=[2, 2, 2]), r"unknown key 'format'"),
+    (lambda d: d.update(flipgraph=3), r"unsupported version"),
+    (lambda d: d.update(flipgraph=[2]), r"unsupported version"),
 ])
 def test_native_corrupted_fails_naming_the_key(tmp_path, edit, match):
     path = tmp_path / "bad.json"
@@ -52,6 +58,22 @@ def test_native_corrupted_fails_naming_the_key(tmp_path, edit, match):
     edit(data)
     path.write_text(json.dumps(data))
     _fails(path, match)
+
+
+def test_native_version_1_still_reads(tmp_path):
+    """Files written by the first release: "flipgraph": 1 and "format": [n, m, p], no target."""
+    s = classics.strassen()
+    v1 = {"flipgraph": 1, "format": [2, 2, 2], "ring": "zt", "rank": 7, "U": s.U.tolist(),
+          "V": s.V.tolist(), "W": s.W.tolist(), "meta": {"source": "v1"}}
+    path = tmp_path / "v1.json"
+    path.write_text(json.dumps(v1))
+    scheme, meta = io.load_with_meta(path)
+    assert scheme == s and scheme.target.id == "mm:2x2x2" and meta == {"source": "v1"}
+    bad = dict(v1, format=[2, 2])
+    path.write_text(json.dumps(bad))
+    _fails(path, r"key 'format': expected \[n, m, p\]")
+    path.write_text(json.dumps(dict(v1, target="mm:2x2x2")))      # v1 knows no target key
+    _fails(path, r"unknown key 'target'")
 
 
 def test_native_invalid_json_names_the_line(tmp_path):

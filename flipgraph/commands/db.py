@@ -178,63 +178,17 @@ def import_cmd(db, paths, ring, strict):
 
     Example: flipgraph db import ../shared/anchors/perminov ../shared/anchors/alphatensor
     """
-    items, skipped = [], []
-    for path in paths:
-        for file in _scheme_files(path):
-            try:
-                items.extend(_read_items(file, ring))
-            except FlipgraphError as exc:
-                if strict:
-                    raise
-                skipped.append(str(exc))
-    if not items:
-        raise FlipgraphError(f"no readable scheme in {', '.join(map(str, paths))}")
+    from ..pipeline import import_files
 
-    def invalid(position, message):
-        if strict:
-            raise FlipgraphError(message)
-        skipped.append(message)
-
-    with click.progressbar(length=len(items), label="verifying", file=click.get_text_stream("stderr")) as bar:
-        results = db.add_many(items, progress=lambda done, total: bar.update(1), on_invalid=invalid)
-    for message in skipped:
+    with click.progressbar(length=0, label="verifying", file=click.get_text_stream("stderr")) as bar:
+        def progress(done, total):
+            bar.length = total
+            bar.update(1)
+        report = import_files(db, paths, ring=ring, strict=strict, progress=progress)
+    for message in report.skipped:
         click.echo(f"skipped: {message}", err=True)
-    added = sum(1 for _, new in results if new)
-    kept = sum(1 for key, new in results if key and not new)
-    click.echo(f"{len(items)} scheme(s) read: {added} added to {db.path}, {kept} already stored, "
-               f"{len(skipped)} file(s)/scheme(s) skipped")
-
-
-def _scheme_files(path: Path) -> list[Path]:
-    """``path`` itself, or the files under the folder ``path`` with a suffix flipgraph reads."""
-    from ..io import FORMATS
-
-    if not path.is_dir():
-        return [path]
-    suffixes = {f.suffix for f in FORMATS.values()}
-    return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
-                  and not p.name.startswith("."))
-
-
-def _read_items(file: Path, ring) -> list[tuple]:
-    """(scheme, provenance, metrics) for every scheme in ``file``."""
-    from .. import io
-    from ..io.reduced import read_reduced
-
-    if file.name.endswith("_reduced.json"):
-        slp = read_reduced(file)               # exactly checked straight-line program
-        scheme = slp.to_scheme()
-        if ring:
-            scheme = scheme.over(ring)
-        return [(scheme, {"source": str(file), "method": "import"},
-                 {"reduced_additions": slp.additions.total})]
-    if io.format_of(file).name == "native":
-        scheme, meta = io.load_with_meta(file, ring)
-        return [(scheme, {**meta, "source": str(file), "method": "import"}, {})]
-    entries = io.load_all(file, ring=ring)
-    many = len(entries) > 1 or io.format_of(file).many
-    return [(scheme, {"source": f"{file}#{key}" if many else str(file), "method": "import"}, {})
-            for key, scheme in entries]
+    click.echo(f"{report.read} scheme(s) read: {report.added} added to {db.path}, {report.known} "
+               f"already stored, {len(report.skipped)} file(s)/scheme(s) skipped")
 
 
 @db_group.command("export")

@@ -7,37 +7,16 @@ Exit code 0 when the target rank was reached (or no target was set), 1 when it w
 """
 from __future__ import annotations
 
-import json
+import math
+import os
 import sys
-import time
-import tomllib
-from pathlib import Path
 
 import click
 
-from .. import __version__, io
-from ..db import default_database
 from ..errors import FlipgraphError
-from ..lift import lift
-from ..scheme import parse_format
-from ..walks import SearchSettings, run_search
-
-_KEYS = ("format", "ring", "target-rank", "workers", "time-limit", "seed", "pool-size",
-         "path-limit", "plus-after", "reset-flips", "from", "out", "lift")
-
-
-def load_recipe(path: str) -> dict:
-    """A search recipe (TOML) as {flag name: value}; unknown keys are an error."""
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise FlipgraphError(f"{path}: not valid TOML ({exc})") from None
-    recipe = data.get("search", data)
-    unknown = sorted(set(recipe) - set(_KEYS) - {"description", "result"})
-    if unknown:
-        raise FlipgraphError(f"{path}: unknown key(s) {', '.join(unknown)}; "
-                             f"known: {', '.join(_KEYS)}")
-    return recipe
+from ..pipeline import load_recipe, log_records, run_search_job, start_scheme
+from ..tensors import parse_target
+from ..walks import SearchSettings
 
 
 class _Progress:
@@ -129,91 +108,64 @@ def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_
                 opts[name] = value
     if not opts["format"]:
         raise click.UsageError("give a FORMAT like 3x3x3 (or a --config recipe that sets one)")
-    fmt = parse_format(opts["format"])
-    start = io.load(opts["start_file"]) if opts["start_file"] else None
-    if start is not None:
-        start = _as_start(start, fmt, str(opts["ring"]).lower(), opts["start_file"])
-    settings = SearchSettings(format=fmt, ring=str(opts["ring"]).lower(),
-                              target_rank=int(opts["target_rank"]), workers=int(opts["workers"]),
-                              time_limit=float(opts["time_limit"]) if opts["time_limit"] else None,
-                              seed=int(opts["seed"]), pool_size=_int_or_none(opts["pool_size"]),
-                              path_limit=int(opts["path_limit"]),
-                              plus_after=_int_or_none(opts["plus_after"]),
-                              reset_flips=int(opts["reset_flips"]), start=start)
-    settings.check()
-    out_dir = Path(opts["out"] or f"runs/{'x'.join(map(str, fmt))}-{settings.ring}-"
-                                  f"{time.strftime('%Y%m%d-%H%M%S')}")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    settings = _settings(opts, config)
     progress = _Progress(sys.stderr.isatty())
-    result, lifted = _run(settings, bool(opts["lift"]), progress, out_dir / "log.jsonl")
-    progress.close()
-    meta = {"source": "flipgraph search", "format": result.scheme.format_str,
-            "ring": settings.ring, "seed": settings.seed, "workers": settings.workers,
-            "pool_size": settings.pool_size, "path_limit": settings.path_limit,
-            "plus_after": settings.plus_after, "reset_flips": settings.reset_flips,
-            "flips": result.flips,
-            "seconds": round(result.elapsed, 3), "config": config,
-            "engine": f"flipgraph {__version__}", "date": time.strftime("%Y-%m-%d")}
-    io.save(result.scheme, out_dir / "best.json", meta=meta)
+    try:
+        job = run_search_job(settings, out_dir=opts["out"], want_lift=bool(opts["lift"]),
+                             save=not no_save, db_path=db_path, on_progress=progress, config=config)
+    finally:
+        progress.close()
+    result, lifted = job.result, job.lifted
     stop = " (interrupted)" if result.interrupted else ""
     click.echo(f"{result.scheme.format_str} over {settings.ring}: rank {result.rank} (verified) "
                f"in {result.elapsed:.2f} s, {result.flips:,} flips "
-               f"({result.flips_per_second / 1e6:.1f} M/s){stop} -> {out_dir / 'best.json'}")
-    keep = [result.scheme]
+               f"({result.flips_per_second / 1e6:.1f} M/s){stop} -> {job.out_dir / 'best.json'}")
     if opts["lift"]:
         if lifted is None:
             click.echo("no result lifted to Z within the time limit", err=True)
-            keep = []
         else:
-            io.save(lifted.scheme, out_dir / "lifted.json", meta={**meta, "lifted": lifted.ring})
             click.echo(f"lifted to {lifted.ring} in {lifted.seconds:.2f} s (verified) -> "
-                       f"{out_dir / 'lifted.json'}")
-            keep.append(lifted.scheme)
-    if not no_save and keep:
-        database = default_database(db_path)
-        answers = database.add_many([(s, meta) for s in keep])
-        new = sum(added for _, added in answers)
-        click.echo(f"saved to {database.path}: {new} new, {len(keep) - new} already known")
-    if (settings.target_rank and not result.reached_target) or (opts["lift"] and lifted is None):
+                       f"{job.out_dir / 'lifted.json'}")
+    if job.saved_to:
+        click.echo(f"saved to {job.saved_to}: {job.new} new, {job.known} already known")
+    if not job.ok:
         sys.exit(1)
 
 
-def _run(settings: SearchSettings, want_lift: bool, progress, log_path):
-    """Run the search; with ``want_lift``, repeat with fresh seeds (within the time limit) until
-    a result lifts to Z. Returns (SearchResult, LiftResult or None)."""
-    result = run_search(settings, on_progress=progress, log_path=log_path)
-    if not want_lift:
-        return result, None
-    deadline = time.perf_counter() + (settings.time_limit or 0) - result.elapsed
-    attempt = 0
-    while True:
-        lifted = lift(result.scheme, to="z")
-        if lifted.ok or result.interrupted or time.perf_counter() >= deadline:
-            return result, (lifted if lifted.ok else None)
-        attempt += 1
-        settings.seed += 1_000_003 * attempt
-        settings.time_limit = max(1.0, deadline - time.perf_counter())
-        result = run_search(settings, on_progress=progress, log_path=log_path)
+def _settings(opts: dict, config) -> SearchSettings:
+    """SearchSettings from the merged flags and recipe values; ill-typed values are usage errors."""
+    where = f" (in {config})" if config else ""
 
-
-def _int_or_none(value):
-    return None if value is None else int(value)
-
-
-def _as_start(scheme, fmt, ring, path):
-    """The scheme of ``path`` moved to ``fmt`` (through a symmetry if need be) and read in the
-    walk's ring, or a one-line error naming the file."""
-    if scheme.format != fmt:
+    def number(name, kind, low=None, allow_none=False):
+        value = opts[name]
+        if value is None and allow_none:
+            return None
         try:
-            scheme = scheme.to_format(*fmt)
-        except FlipgraphError:
-            raise FlipgraphError(f"{path}: holds a {scheme.format_str} scheme, not "
-                                 f"{'x'.join(map(str, fmt))}") from None
-    try:
-        return scheme.over(ring)
-    except FlipgraphError as exc:
-        raise FlipgraphError(f"{path}: cannot start a {ring} walk from this {scheme.ring} "
-                             f"scheme ({exc})") from None
+            if isinstance(value, bool):
+                raise ValueError
+            value = kind(value)
+        except (TypeError, ValueError, OverflowError):
+            raise click.BadParameter(f"{value!r} is not a valid {kind.__name__}{where}",
+                                     param_hint=f"--{name.replace('_', '-')}") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise click.BadParameter(f"{value!r} is not a finite number{where}",
+                                     param_hint=f"--{name.replace('_', '-')}")
+        if low is not None and value < low:
+            raise click.BadParameter(f"{value!r}: must be at least {low}{where}",
+                                     param_hint=f"--{name.replace('_', '-')}")
+        return value
+
+    target = parse_target(str(opts["format"]))
+    ring = str(opts["ring"]).lower()
+    start = start_scheme(opts["start_file"], target, ring) if opts["start_file"] else None
+    time_limit = number("time_limit", float, 0, allow_none=True)
+    return SearchSettings(format=target.format, ring=ring,
+                          target_rank=number("target_rank", int, 0), workers=number("workers", int, 1),
+                          time_limit=time_limit or None, seed=number("seed", int, 0),
+                          pool_size=number("pool_size", int, 1, allow_none=True),
+                          path_limit=number("path_limit", int, 1),
+                          plus_after=number("plus_after", int, 0, allow_none=True),
+                          reset_flips=number("reset_flips", int, 0), start=start)
 
 
 @click.command("plot")
@@ -235,9 +187,8 @@ def plot_cmd(log, output):
     except ImportError:
         raise FlipgraphError('plot needs matplotlib: pip install "flipgraph[plot]"') from None
     times, ranks = [], []
-    for number, line in enumerate(Path(log).read_text().splitlines(), 1):
+    for number, record in enumerate(log_records(log), 1):
         try:
-            record = json.loads(line)
             times.append(float(record["time"]))
             ranks.append(int(record["best_rank"]))
         except (ValueError, KeyError, TypeError):
@@ -248,7 +199,7 @@ def plot_cmd(log, output):
     ax.step(times, ranks, where="post")
     ax.set_xlabel("time (s)")
     ax.set_ylabel("best rank")
-    ax.set_title(Path(log).parent.name)
+    ax.set_title(os.path.basename(os.path.dirname(os.path.abspath(log))))
     ax.grid(True, alpha=0.3)
     fig.tight_layout()
     fig.savefig(output, dpi=120)

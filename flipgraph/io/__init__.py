@@ -7,9 +7,9 @@
 
 Formats (name: suffix, read/write):
 
-    native       .json  read/write  flipgraph's own JSON (project convention, exact, ring kept)
+    native       .json  read/write  flipgraph's own JSON (project convention, exact, ring and target kept)
     perminov     .json  read/write  Perminov JSON (n, m, z2, u, v, w; w over C transposed)
-    txt          .txt   read/write  readable listing m1 = (a11 + a22)(b11 + b22) / c11 = m1 + m4
+    txt          .txt   read/write  readable listing m1 = (a11 + a22)(b11 + b22) / c11 = m1 + m4 (any target)
     exp          .exp   read/write  Moosbauer products (a11+a12)*(b21)*(c11), trace convention
     maple        .m     read        Maple list of [a, b, c] triples, trace convention
     alphatensor  .npz   read        AlphaTensor factorizations, keyed "n,m,p" (safe loader)
@@ -157,7 +157,11 @@ def save(scheme: Scheme, path, fmt: str | None = None, meta: dict | None = None)
     """Write ``scheme`` to ``path`` in ``fmt`` (default: by suffix; ``.json`` is native). ``meta``
     (a JSON-serialisable dict) is kept by the native format only. The file is written to a
     temporary file in the same folder and renamed, so a failure never leaves half a file."""
-    text = format_of(path, fmt, for_writing=True).write(scheme, meta)
+    out_format = format_of(path, fmt, for_writing=True)
+    if not scheme.target.is_matmul and out_format.name not in ("native", "txt"):
+        raise FormatError(f"{path}: {out_format.name} files hold matrix-multiplication schemes only; "
+                          f"write {scheme.target.name} as native .json or a .txt listing")
+    text = out_format.write(scheme, meta)
     folder = Path(path).resolve().parent
     handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, delete=False,
                                          prefix=f".{Path(path).name}.", suffix=".tmp")

@@ -11,11 +11,15 @@ Products ``m<q> = (<a-form>)(<b-form>)`` (a ``*`` between the factors is optiona
 in any order; outputs ``c<ik> = <form in m1..mr>`` (``c11 = 0`` or a missing line: no product
 contributes). Coefficients are written before the variable, ``2a11``, ``1/2*b23``, ``-m4``.
 Indices are two digits ``ij`` (1-based) below 10 and ``i_j`` otherwise. Lines starting with ``#``
-are comments, except ``# format: NxMxP`` and ``# ring: R``, which the reader honours; without them
-the format is read off the largest indices and the ring is the smallest of zt, z, q.
+are comments, except ``# format: NxMxP``, ``# target: {...}`` and ``# ring: R``, which the reader
+honours; without them the format is read off the largest indices and the ring is the smallest of zt,
+z, q. A scheme of a target that is not matrix multiplication is written with its tensor in the
+``# target:`` line (compact JSON, :meth:`flipgraph.tensors.Target.to_json`) and flat 1-based
+variable names ``a1.., b1.., c1..`` (x, y, z of the bilinear map).
 """
 from __future__ import annotations
 
+import json
 import re
 from fractions import Fraction
 
@@ -23,13 +27,14 @@ import numpy as np
 
 from ..errors import FormatError, SchemeError
 from ..rings import ring as as_ring
-from ..scheme import Scheme, parse_format
-from .common import build, choose_ring, signed_values
+from ..scheme import Scheme
+from ..tensors import from_json, parse_target
+from .common import build, choose_ring, load_json, signed_values
 from .forms import parse_at
 
 _PRODUCT = re.compile(r"\s*m(\d+)\s*=(.*)$")
 _OUTPUT = re.compile(r"\s*(c[^=]*?)\s*=(.*)$")
-_DIRECTIVE = re.compile(r"#\s*(format|ring)\s*:\s*(\S+)\s*$")
+_DIRECTIVE = re.compile(r"#\s*(format|ring|target)\s*:\s*(\S+)\s*$")
 
 
 def entry_names(letter: str, rows: int, cols: int) -> list[str]:
@@ -79,27 +84,31 @@ def split_groups(text: str, where: str, separator: str = "*") -> list[str]:
 def write(scheme: Scheme, *, times: str = "", header: bool = True) -> str:
     """The listing of ``scheme`` (with the ``# format`` / ``# ring`` header unless ``header`` is
     False); ``times=" * "`` puts a star between the two factors, Perminov's style."""
-    lines = ([f"# format: {scheme.format_str}", f"# ring: {scheme.ring.name}",
-              f"# rank {scheme.rank}; C is not transposed: c12 is row 1, column 2 of C"]
-             if header else [])
+    target = scheme.target
+    if target.is_matmul:
+        head = [f"# format: {scheme.format_str}", f"# ring: {scheme.ring.name}",
+                f"# rank {scheme.rank}; C is not transposed: c12 is row 1, column 2 of C"]
+    else:
+        head = [f"# target: {json.dumps(target.to_json(), separators=(',', ':'))}",
+                f"# ring: {scheme.ring.name}",
+                f"# rank {scheme.rank}; {target.name}: c_k = sum T[i,j,k] a_i b_j"]
+    lines = head if header else []
     return "\n".join(lines + product_lines(scheme, times) + output_lines(scheme)) + "\n"
 
 
 def product_lines(scheme: Scheme, times: str = "") -> list[str]:
     """``m1 = (a11 + a22)(b11 + b22)``, one per product."""
-    n, m, p = scheme.format
     U, V, _ = signed_values(scheme)
-    an, bn = entry_names("a", n, m), entry_names("b", m, p)
+    an, bn, _ = scheme.target.variables
     return [f"m{q + 1} = ({form_text(a, an)}){times}({form_text(b, bn)})"
             for q, (a, b) in enumerate(zip(U, V))]
 
 
 def output_lines(scheme: Scheme) -> list[str]:
     """``c11 = m1 + m4 - m5 + m7``, one per entry of C (row-major)."""
-    n, _, p = scheme.format
     _, _, W = signed_values(scheme)
     mn = [f"m{q + 1}" for q in range(scheme.rank)]
-    return [f"{name} = {form_text(W[:, c], mn)}" for c, name in enumerate(entry_names("c", n, p))]
+    return [f"{name} = {form_text(W[:, c], mn)}" for c, name in enumerate(scheme.target.variables[2])]
 
 
 def parse(text: str, where: str, ring=None) -> Scheme:
@@ -111,7 +120,12 @@ def parse(text: str, where: str, ring=None) -> Scheme:
         if directive:
             key, value = directive.groups()
             try:
-                fmt, flag = (parse_format(value), flag) if key == "format" else (fmt, as_ring(value))
+                if key == "format":
+                    fmt = parse_target(value)
+                elif key == "target":
+                    fmt = from_json(load_json(value, f"{where}: line {number}"))
+                else:
+                    flag = as_ring(value)
             except SchemeError as exc:
                 raise FormatError(f"{where}: line {number}: {exc}") from None
         elif stripped and not stripped.startswith("#"):
@@ -122,6 +136,7 @@ def parse(text: str, where: str, ring=None) -> Scheme:
 def parse_lines(items: list[tuple[str, str]], where: str, fmt=None, ring=None) -> Scheme:
     """The scheme in located lines ``(location, "m1 = ...")`` / ``(location, "c11 = ...")``."""
     products, outputs = {}, []
+    flat = fmt is not None and not isinstance(fmt, tuple) and not fmt.is_matmul
     for loc, line in items:
         product, output = _PRODUCT.match(line), _OUTPUT.match(line)
         if product:
@@ -132,9 +147,10 @@ def parse_lines(items: list[tuple[str, str]], where: str, fmt=None, ring=None) -
             if len(groups) != 2:
                 raise FormatError(f"{loc}: expected m{q} = (a-form)(b-form), found {len(groups)} "
                                   f"parenthesised factor(s)")
-            products[q] = (loc, parse_at(groups[0], "a", loc), parse_at(groups[1], "b", loc))
+            products[q] = (loc, parse_at(groups[0], "a", loc, flat=flat),
+                           parse_at(groups[1], "b", loc, flat=flat))
         elif output:
-            target = parse_at(output.group(1), "c", loc)
+            target = parse_at(output.group(1), "c", loc, flat=flat)
             if len(target) != 1 or next(iter(target.values())) != 1:
                 raise FormatError(f"{loc}: left side {output.group(1)!r} is not one entry cik")
             outputs.append((loc, next(iter(target)), parse_at(output.group(2), "m", loc, flat=True)))
@@ -145,13 +161,15 @@ def parse_lines(items: list[tuple[str, str]], where: str, fmt=None, ring=None) -
         missing = min(set(range(1, r + 1)) - set(products))
         raise FormatError(f"{where}: products must be numbered m1..m{r}; m{missing} is missing")
     order = [products[q] for q in range(1, r + 1)]
+    if flat:
+        return _flat_scheme(fmt, order, outputs, where, ring)
     if fmt is None:
         def largest(values):
             return 1 + max(values, default=0)
         fmt = (largest([i for _, a, _ in order for i, _ in a] + [i for _, (i, _), _ in outputs]),
                largest([j for _, a, _ in order for _, j in a] + [j for _, _, b in order for j, _ in b]),
                largest([k for _, _, b in order for _, k in b] + [k for _, (_, k), _ in outputs]))
-    n, m, p = fmt
+    n, m, p = fmt.format if fmt is not None and not isinstance(fmt, tuple) else fmt
     U, V, W = (np.zeros((r, cols), dtype=object) for cols in (n * m, m * p, n * p))
     for q, (loc, a, b) in enumerate(order):
         for (i, j), x in a.items():
@@ -170,7 +188,33 @@ def parse_lines(items: list[tuple[str, str]], where: str, fmt=None, ring=None) -
             if q >= r:
                 raise FormatError(f"{loc}: m{q + 1} is used but only {r} products are defined")
             W[q, i * p + k] = x
-    return build(where, fmt, U, V, W, choose_ring(ring, None, U, V, W))
+    return build(where, (n, m, p), U, V, W, choose_ring(ring, None, U, V, W))
+
+
+def _flat_scheme(target, order, outputs, where, ring) -> Scheme:
+    """A scheme of a non-matmul target from parsed lines whose names are flat (a5 = x[4])."""
+    r = len(order)
+    mats = [np.zeros((r, size), dtype=object) for size in target.sizes]
+    names = target.variables
+
+    def index(key, mode, loc):
+        flat = key[0]
+        if not 0 <= flat < target.sizes[mode]:
+            raise FormatError(f"{loc}: {'abc'[mode]}{flat + 1} is not a variable of {target.name} "
+                              f"(it has {'abc'[mode]}1..{names[mode][-1]})")
+        return flat
+
+    for q, (loc, a, b) in enumerate(order):
+        for mode, form in ((0, a), (1, b)):
+            for key, x in form.items():
+                mats[mode][q, index(key, mode, loc)] = x
+    for loc, key, form in outputs:
+        k = index(key, 2, loc)
+        for (q,), x in form.items():
+            if q >= r:
+                raise FormatError(f"{loc}: m{q + 1} is used but only {r} products are defined")
+            mats[2][q, k] = x
+    return build(where, target, *mats, choose_ring(ring, None, *mats))
 
 
 def _inside(ok: bool, loc: str, entry: str, rows: int, cols: int) -> None:

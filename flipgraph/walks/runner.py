@@ -47,6 +47,11 @@ class SearchSettings:
     reset_flips: int = 0            # > 0: start over from the start scheme after this many flips
     start: Scheme | None = None     # default: the standard scheme of rank n·m·p
 
+    @property
+    def target(self):
+        from ..tensors import parse_target
+        return parse_target(self.format)
+
     def check(self) -> None:
         if self.ring not in SUPPORTED_RINGS:
             raise FlipgraphError(f"no search over ring {self.ring!r}; "

@@ -1,0 +1,331 @@
+"""What the CLI verbs do, as library functions: say which scheme the user means, run a search job
+(recipe, search until it lifts, provenance, files, database), import folders of scheme files.
+
+The command line only parses flags, calls one function here and prints; Python users call the same
+functions::
+
+    >>> from flipgraph import pipeline
+    >>> pipeline.resolve("strassen").scheme.rank                          # a classic
+    7
+    >>> pipeline.resolve("3x3x3").scheme.ring.name in ("zt", "z", "q")    # doctest: +SKIP
+    True
+
+Which scheme a spec names (:func:`resolve`), in this order: a :class:`~flipgraph.scheme.Scheme`; an
+existing file (any format :mod:`flipgraph.io` reads; ``key`` picks an entry of a many-scheme file;
+a reduced JSON is expanded to its scheme); a classic (strassen, winograd, laderman); a format
+``NxMxP`` or target id ``mm:NxMxP`` — the database's best scheme, valid over Z/Q unless ``ring``
+asks for another ring. A mod-p scheme is never handed out for a format unless asked for.
+"""
+from __future__ import annotations
+
+import json
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from . import io
+from .classics import CLASSICS
+from .errors import FlipgraphError, FormatError, SchemeError
+from .lift import LiftResult, lift
+from .scheme import Scheme
+from .tensors import parse_target
+
+__all__ = ["Resolved", "resolve", "resolve_all", "load_recipe", "RECIPE_KEYS", "SearchJob",
+           "run_search_job", "scheme_files", "read_for_import", "import_files"]
+
+
+# --------------------------------------------------------------------------- which scheme
+@dataclass
+class Resolved:
+    """A scheme the user named: ``name`` is short (for labels and routine names), ``source`` says
+    where it came from, ``meta`` is its provenance when the source has one."""
+
+    scheme: Scheme
+    name: str
+    source: str
+    meta: dict = field(default_factory=dict)
+
+
+def resolve(spec, *, fmt: str | None = None, ring=None, key: str | None = None,
+            db=None) -> Resolved:
+    """The one scheme ``spec`` names (see the module docstring). ``fmt``: file format (default by
+    suffix); ``ring``: read a file in this ring, or for a format pick the database's best scheme
+    valid over it (default "z": valid over the integers); ``db``: a Database (default: the user's
+    database over the shipped catalogue)."""
+    if isinstance(spec, Scheme):
+        return Resolved(spec.over(ring) if ring else spec, "scheme", "a Scheme object")
+    if spec is None or not str(spec).strip():
+        raise FlipgraphError("no scheme given: name a file, a classic or a format NxMxP")
+    text = str(spec)
+    if Path(text).exists():
+        found = resolve_all(text, fmt=fmt, ring=ring, key=key)
+        if len(found) != 1:
+            raise FormatError(f"{text}: holds {len(found)} schemes; pick one with a key, e.g. "
+                              f"--key {found[0].meta.get('key', 'n,m,p')!r}")
+        return found[0]
+    if key is not None or fmt is not None:
+        raise FlipgraphError(f"{text}: no such file")
+    if text.lower() in CLASSICS:
+        scheme = CLASSICS[text.lower()]()
+        return Resolved(scheme.over(ring) if ring else scheme, text.lower(), f"classic {text.lower()}")
+    try:
+        target = parse_target(text)
+    except SchemeError:
+        raise FlipgraphError(f"{text}: no such file, classic ({', '.join(sorted(CLASSICS))}) or "
+                             f"format NxMxP") from None
+    return _from_database(target, ring, db)
+
+
+def _from_database(target, ring, db) -> Resolved:
+    from .db import default_database
+
+    database = db if db is not None else default_database()
+    wanted = ring or "z"
+    found = database.best(*target.format, wanted)
+    if found is None:
+        hint = "" if ring else " valid over Z (a mod-p one may exist: ask with --ring z2)"
+        raise FlipgraphError(f"no {target.label} scheme{hint} in the database "
+                             f"(see flipgraph db list {target.label})")
+    scheme, entry = found
+    name = "mm" + "".join(map(str, target.format))
+    return Resolved(scheme, name, f"database {entry.hash[:12]}", dict(entry.provenance))
+
+
+def resolve_all(path, *, fmt: str | None = None, ring=None, key: str | None = None) -> list[Resolved]:
+    """Every scheme in the file ``path`` (an AlphaTensor archive holds many; ``key`` keeps one).
+    Native JSON keeps its meta; a reduced JSON (``u_fresh`` key) is expanded to its scheme."""
+    path = str(path)
+    stem = Path(path).stem
+    if fmt is None and path.endswith(".json") and _is_reduced_json(path):
+        from .io.reduced import read_reduced
+
+        scheme = read_reduced(path).to_scheme()
+        return [Resolved(scheme.over(ring) if ring else scheme, stem, path)]
+    source = io.format_of(path, fmt)
+    if source.name == "native":
+        if key is not None:
+            raise FormatError(f"{path}: a native file holds one scheme; drop the key {key!r}")
+        scheme, meta = io.load_with_meta(path, ring)
+        return [Resolved(scheme, stem, path, meta)]
+    if key is not None:
+        scheme = io.load(path, fmt, ring, key)
+        return [Resolved(scheme, f"{stem}-{key.replace(',', 'x')}", f"{path}#{key}", {"key": key})]
+    entries = io.load_all(path, fmt, ring)
+    many = len(entries) > 1 or source.many
+    return [Resolved(scheme, f"{stem}-{k.replace(',', 'x')}" if many else stem,
+                     f"{path}#{k}" if many else path, {"key": k} if many else {})
+            for k, scheme in entries]
+
+
+def _is_reduced_json(path: str) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 16)
+    except OSError:
+        return False
+    return b'"u_fresh"' in head
+
+
+# --------------------------------------------------------------------------- search jobs
+#: Keys of a search recipe (TOML): the ``flipgraph search`` flag names.
+RECIPE_KEYS = ("format", "ring", "target-rank", "workers", "time-limit", "seed", "pool-size",
+               "path-limit", "plus-after", "reset-flips", "from", "out", "lift")
+
+
+def load_recipe(path) -> dict:
+    """A search recipe (TOML, optionally under a ``[search]`` table) as {flag name: value};
+    unknown keys and unreadable files are one-line errors."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except UnicodeDecodeError:
+        raise FlipgraphError(f"{path}: not a text file (a TOML recipe was expected)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise FlipgraphError(f"{path}: not valid TOML ({exc})") from None
+    recipe = data.get("search", data)
+    if not isinstance(recipe, dict):
+        raise FlipgraphError(f"{path}: [search] must be a table")
+    unknown = sorted(set(recipe) - set(RECIPE_KEYS) - {"description", "result"})
+    if unknown:
+        raise FlipgraphError(f"{path}: unknown key(s) {', '.join(unknown)}; "
+                             f"known: {', '.join(RECIPE_KEYS)}")
+    return recipe
+
+
+@dataclass
+class SearchJob:
+    """A finished search job: the search result, the lift (when asked and found), where the files
+    went, the provenance written with them, and what the database said."""
+
+    result: object                 # walks.SearchResult
+    lifted: LiftResult | None
+    out_dir: Path
+    meta: dict
+    saved_to: str | None = None
+    new: int = 0
+    known: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """The target rank was reached (when one was set) and, with lifting, a lift was found."""
+        settings = self.meta
+        reached = not settings.get("target_rank") or self.result.reached_target
+        return reached and (not settings.get("lift") or self.lifted is not None)
+
+
+def run_search_job(settings, *, out_dir=None, want_lift: bool = False, save: bool = True,
+                   db_path=None, on_progress: Callable[[dict], None] | None = None,
+                   config: str | None = None) -> SearchJob:
+    """Run the search ``settings`` (a :class:`flipgraph.walks.SearchSettings`), write
+    OUT/best.json (verified, with provenance) and OUT/log.jsonl; with ``want_lift`` search again
+    with fresh seeds within the time limit until a result lifts to Z, and write OUT/lifted.json;
+    save the verified results into the database unless ``save`` is False."""
+    settings.check()
+    target = settings.target
+    out_dir = Path(out_dir or f"runs/{target.label.replace(':', '-')}-{settings.ring}-"
+                              f"{time.strftime('%Y%m%d-%H%M%S')}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result, lifted = _search_until_lift(settings, want_lift, on_progress, out_dir / "log.jsonl")
+    meta = provenance(settings, result, config, want_lift)
+    io.save(result.scheme, out_dir / "best.json", meta=meta)
+    job = SearchJob(result, lifted, out_dir, meta)
+    keep = [result.scheme] if not want_lift or lifted else []
+    if lifted is not None:
+        io.save(lifted.scheme, out_dir / "lifted.json", meta={**meta, "lifted": lifted.ring})
+        keep.append(lifted.scheme)
+    if save and keep:
+        from .db import default_database
+
+        database = default_database(db_path)
+        answers = database.add_many([(s, meta) for s in keep])
+        job.new = sum(added for _, added in answers)
+        job.known, job.saved_to = len(keep) - job.new, str(database.path)
+    return job
+
+
+def provenance(settings, result, config, want_lift: bool) -> dict:
+    """The meta written with a search result: what ran, with which settings, on what."""
+    from . import __version__
+
+    return {"source": "flipgraph search", "target": settings.target.id,
+            "format": settings.target.label, "ring": settings.ring, "seed": settings.seed,
+            "workers": settings.workers, "pool_size": settings.pool_size,
+            "path_limit": settings.path_limit, "plus_after": settings.plus_after,
+            "reset_flips": settings.reset_flips, "target_rank": settings.target_rank,
+            "lift": want_lift, "flips": result.flips, "seconds": round(result.elapsed, 3),
+            "config": str(config) if config else None, "engine": f"flipgraph {__version__}",
+            "date": time.strftime("%Y-%m-%d")}
+
+
+def _search_until_lift(settings, want_lift, on_progress, log_path):
+    """The search; with ``want_lift``, repeated with fresh seeds (within the time limit) until a
+    result lifts to Z. Returns (SearchResult, LiftResult or None)."""
+    from .walks import run_search
+
+    result = run_search(settings, on_progress=on_progress, log_path=log_path)
+    if not want_lift:
+        return result, None
+    deadline = time.perf_counter() + (settings.time_limit or 0) - result.elapsed
+    attempt = 0
+    while True:
+        lifted = lift(result.scheme, to="z")
+        if lifted.ok or result.interrupted or time.perf_counter() >= deadline:
+            return result, (lifted if lifted.ok else None)
+        attempt += 1
+        settings.seed += 1_000_003 * attempt
+        settings.time_limit = max(1.0, deadline - time.perf_counter())
+        result = run_search(settings, on_progress=on_progress, log_path=log_path)
+
+
+def start_scheme(path, target, ring: str, *, fmt=None, key=None) -> Scheme:
+    """The scheme of the file ``path`` as the start of a ``ring`` walk on ``target``: moved to the
+    target's format through a symmetry if need be, read in the walk's ring; one-line errors naming
+    the file."""
+    scheme = resolve(str(path), fmt=fmt, key=key).scheme
+    if scheme.target != target:
+        try:
+            scheme = scheme.to_format(*target.format)
+        except FlipgraphError:
+            raise FlipgraphError(f"{path}: holds a {scheme.format_str} scheme, not "
+                                 f"{target.label}") from None
+    try:
+        return scheme.over(ring)
+    except FlipgraphError as exc:
+        raise FlipgraphError(f"{path}: cannot start a {ring} walk from this {scheme.ring} "
+                             f"scheme ({exc})") from None
+
+
+# --------------------------------------------------------------------------- folder import
+def scheme_files(path) -> list[Path]:
+    """``path`` itself, or the files under the folder ``path`` with a suffix flipgraph reads
+    (hidden files skipped), sorted."""
+    path = Path(path)
+    if not path.is_dir():
+        return [path]
+    suffixes = {f.suffix for f in io.FORMATS.values()}
+    return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
+                  and not p.name.startswith("."))
+
+
+def read_for_import(file, ring=None) -> list[tuple[Scheme, dict, dict]]:
+    """(scheme, provenance, metrics) for every scheme in ``file``; a Perminov ``*_reduced.json``
+    also gives the reduced addition count of its straight-line program."""
+    file = Path(file)
+    if file.name.endswith("_reduced.json"):
+        from .io.reduced import read_reduced
+
+        slp = read_reduced(file)               # exactly checked straight-line program
+        scheme = slp.to_scheme()
+        return [(scheme.over(ring) if ring else scheme, {"source": str(file), "method": "import"},
+                 {"reduced_additions": slp.additions.total})]
+    return [(found.scheme, {**found.meta, "source": found.source, "method": "import"}, {})
+            for found in resolve_all(file, ring=ring)]
+
+
+@dataclass
+class ImportReport:
+    read: int
+    added: int
+    known: int
+    skipped: list[str]
+
+
+def import_files(database, paths, *, ring=None, strict: bool = False,
+                 progress: Callable[[int, int], None] | None = None) -> ImportReport:
+    """Import scheme files and folders into ``database`` in one transaction. Every scheme is
+    verified first; unreadable files and invalid schemes are skipped and listed (``strict``: the
+    first one is an error and nothing is written)."""
+    items, skipped = [], []
+    for path in paths:
+        for file in scheme_files(path):
+            try:
+                items.extend(read_for_import(file, ring))
+            except FlipgraphError as exc:
+                if strict:
+                    raise
+                skipped.append(str(exc))
+    if not items:
+        raise FlipgraphError(f"no readable scheme in {', '.join(map(str, paths))}")
+
+    def invalid(position, message):
+        if strict:
+            raise FlipgraphError(message)
+        skipped.append(message)
+
+    results = database.add_many(items, progress=progress, on_invalid=invalid)
+    added = sum(1 for _, new in results if new)
+    known = sum(1 for key, new in results if key and not new)
+    return ImportReport(len(items), added, known, skipped)
+
+
+def log_records(path) -> list[dict]:
+    """The JSON records of a search log, one per line; a malformed line is a one-line error."""
+    records = []
+    for number, line in enumerate(Path(path).read_text().splitlines(), 1):
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            raise FlipgraphError(f"{path}:{number}: not a search log line") from None
+    return records
