@@ -29,16 +29,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Callable, NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 
 from .errors import SchemeError
 from .rings import Ring
 from .scheme import Scheme
-
-if TYPE_CHECKING:
-    from .slp import SLP
+from .slp import SLP, AdditionCount
 
 #: strategy name -> (kernel strategy code, probability of a random repeated pair per step)
 STRATEGIES = {
@@ -49,16 +47,6 @@ STRATEGIES = {
     "potential": (3, 0.0),
     "rollout": (4, 0.0),
 }
-
-
-class AdditionCount(NamedTuple):
-    U: int
-    V: int
-    W: int
-
-    @property
-    def total(self) -> int:
-        return self.U + self.V + self.W
 
 
 def naive_additions(scheme: Scheme) -> AdditionCount:
@@ -246,7 +234,6 @@ def reduce_additions(scheme: Scheme, restarts: int = 200, strategy: str = "all",
     """CSE on the U, V and W problems of a valid scheme; returns the checked SLP and the counts.
 
     Raises SchemeError if the scheme is not valid (DESIGN: nothing unverified goes out)."""
-    from .slp import SLP
     from .verify import verify
 
     verdict = verify(scheme)

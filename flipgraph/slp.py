@@ -34,11 +34,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import NamedTuple
 
 import numpy as np
 
 from .rings import Ring
 from .scheme import Scheme
+
+
+class AdditionCount(NamedTuple):
+    """Additions per part: U (forms in A's entries), V (in B's), W (outputs in the products)."""
+
+    U: int
+    V: int
+    W: int
+
+    @property
+    def total(self) -> int:
+        return self.U + self.V + self.W
 
 
 @dataclass
@@ -66,9 +79,7 @@ class SLP:
 
     @property
     def additions(self):
-        """The additions performed, as an :class:`flipgraph.additions.AdditionCount`."""
-        from .additions import AdditionCount
-
+        """The additions performed, as an :class:`AdditionCount`."""
         def cost(*lists) -> int:
             return sum(max(len(terms) - 1, 0) for lst in lists for _, terms in lst)
 

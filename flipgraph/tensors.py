@@ -181,9 +181,14 @@ def from_coo(sizes, entries, name: str | None = None) -> Target:
     multiplication tensor is still a user tensor (build it with :func:`matmul` to get the matmul
     structure)."""
     sizes = _check_sizes(sizes)
-    arr = np.asarray(entries, dtype=object).reshape(-1, 4) if len(entries) else np.zeros((0, 4), object)
     try:
-        arr = np.array([[int(x) for x in row] for row in arr], dtype=np.int64).reshape(-1, 4)
+        rows = [tuple(row) for row in entries]
+        if any(len(row) != 4 for row in rows):
+            raise ValueError
+        ints = [[int(x) for x in row] for row in rows]
+        if ints != [list(row) for row in rows]:          # 0.5 -> 0 must not pass silently
+            raise ValueError
+        arr = np.array(ints, dtype=np.int64).reshape(-1, 4)
     except (TypeError, ValueError, OverflowError):
         raise SchemeError("tensor entries must be integer (i, j, k, coefficient) rows") from None
     for axis, size in enumerate(sizes):
