@@ -12,8 +12,26 @@ A scheme of rank r for it is three matrices U (r × nU), V (r × nV), W (r × nW
 (the Brent equations). Matrix multiplication of format (n, m, p) is the target ``matmul(n, m, p)``
 with x = A (n×m), y = B (m×p), z = C = A·B (n×p), all flattened row-major (project convention, C
 NOT transposed): T[i*m + j, j*p + k, i*p + k] = 1. Its id is ``mm:NxMxP``; it admits the transpose
-and cyclic moves between formats. Any other tensor is built with :func:`from_coo` and has an id made
+and cyclic moves between formats. Structured products of n×n matrices (:func:`structured`, ids like
+``gt:4``, ``kg:3``) are built in; any other tensor is built with :func:`from_coo` and has an id made
 from its content (``user:<sha256 prefix>``), so equal tensors have equal ids.
+
+Structured products (Khoruzhii, Gelß, Pokutta, "Faster Algorithms for Structured Matrix
+Multiplication via Flip Graph Search", and its flip-cpd data): a structured n×n matrix X is given by
+its free parameters x_1.. (1-based in listings), X[i,j] = sum_a P[i,j,a] x_a:
+
+    g  general             n² parameters, row-major
+    u  upper triangular    n(n+1)/2: the upper triangle with diagonal, row by row
+    l  lower triangular    n(n+1)/2: the lower triangle with diagonal, row by row
+    s  symmetric           n(n+1)/2: the upper triangle with diagonal, row by row; X[j,i] = X[i,j]
+    k  skew-symmetric      n(n−1)/2: the strict upper triangle, row by row; X[j,i] = −X[i,j]
+    w  skew + free diagonal n(n+1)/2: the upper triangle with diagonal, row by row; X[j,i] = −X[i,j]
+       off the diagonal
+
+``XY:n`` (e.g. ``ug:4``, ``kg:3``, ``ss:2``) is C = X·Y with C a general n×n matrix (n² outputs,
+row-major; ``gg:n`` is ``mm:nxnxn``); ``Xt:n`` (``gt``, ``st``, ``kt``, ``ut``) is C = X·Xᵀ, symmetric, stored once as its upper
+triangle row by row (n(n+1)/2 outputs); as a bilinear map its second input y holds the same
+parameters as x: T[a, b, (i,k)] = sum_j P[i,j,a]·P[k,j,b] for i ≤ k.
 
 Example::
 
@@ -36,7 +54,8 @@ import numpy as np
 
 from .errors import SchemeError
 
-__all__ = ["Target", "describe_target", "matmul", "from_coo", "from_dense", "from_id", "parse_target", "MAX_SIZE"]
+__all__ = ["Target", "describe_target", "matmul", "from_coo", "from_dense", "from_id", "parse_target",
+           "structured", "parameters", "STRUCTURES", "recursive_products", "recursion_factor", "MAX_SIZE"]
 
 #: Largest size of one factor (nU, nV or nW) any target may have; also bounds hostile input.
 MAX_SIZE = 1 << 16
@@ -50,7 +69,8 @@ class Target:
     entries     int64 array (nnz, 4) of (i, j, k, coefficient), sorted, coefficients nonzero
     id          stable identifier: ``mm:NxMxP`` or ``user:<hash>``
     name        readable name (the id unless a user tensor was given one)
-    kind        ``"mm"`` for matrix multiplication, ``"user"`` otherwise
+    kind        ``"mm"`` for matrix multiplication, the op (``"gt"``, ``"kg"``, ...) for a structured
+                product, ``"user"`` otherwise
     format      (n, m, p) for matrix multiplication, None otherwise
     variables   names used in listings, one tuple per factor (``a11``.. for matmul, ``a1``..
                 otherwise; 1-based)
@@ -125,8 +145,9 @@ class Target:
         return f"{a[i]}·{b[j]} in {c[k]}"
 
     def to_json(self) -> str | dict:
-        """The id for matmul (rebuilt by :func:`from_id`), else the whole tensor as a JSON object."""
-        if self.is_matmul:
+        """The id for matmul and structured products (rebuilt by :func:`from_id`), else the whole
+        tensor as a JSON object."""
+        if self.kind != "user":
             return self.id
         return {"id": self.id, "name": self.name, "sizes": list(self.sizes),
                 "entries": self.entries.tolist()}
@@ -231,22 +252,27 @@ _FORMAT = re.compile(r"(?:mm:)?(\d+)\s*[x,*]\s*(\d+)\s*[x,*]\s*(\d+)", re.IGNORE
 
 
 def parse_target(spec) -> Target:
-    """A Target from what a user writes: a Target, a (n, m, p) tuple, ``"3x3x3"``, ``"3,3,4"`` or
-    ``"mm:3x3x3"``. Raises SchemeError for anything else."""
+    """A Target from what a user writes: a Target, a (n, m, p) tuple, ``"3x3x3"``, ``"3,3,4"``,
+    ``"mm:3x3x3"`` or a structured product ``"gt:4"``. Raises SchemeError for anything else."""
     if isinstance(spec, Target):
         return spec
     if isinstance(spec, (tuple, list)) and len(spec) == 3:
         return matmul(*spec)
-    match = _FORMAT.fullmatch(str(spec).strip())
-    if not match:
-        raise SchemeError(f"bad format {spec!r}: write it as NxMxP, e.g. 3x3x3")
-    return matmul(*(int(g) for g in match.groups()))
+    text = str(spec).strip()
+    match = _FORMAT.fullmatch(text)
+    if match:
+        return matmul(*(int(g) for g in match.groups()))
+    match = _STRUCTURED.fullmatch(text.lower())
+    if match:
+        return structured(match.group(1), int(match.group(2)))
+    raise SchemeError(f"bad format {spec!r}: write it as NxMxP (e.g. 3x3x3) or a structured "
+                      f"product OP:N (e.g. gt:4, kg:3, ss:2)")
 
 
 def from_id(ident: str) -> Target:
-    """Rebuild a target from an id that names it completely (``mm:NxMxP``); a ``user:`` id needs
-    the tensor itself (see :meth:`Target.to_json`)."""
-    if isinstance(ident, str) and ident.startswith("mm:"):
+    """Rebuild a target from an id that names it completely (``mm:NxMxP``, ``gt:4``); a ``user:``
+    id needs the tensor itself (see :meth:`Target.to_json`)."""
+    if isinstance(ident, str) and not ident.startswith("user:"):
         return parse_target(ident)
     raise SchemeError(f"target {ident!r} cannot be rebuilt from its id alone")
 
@@ -268,3 +294,104 @@ def from_json(data) -> Target:
     if "id" in data and data["id"] != target.id:
         raise SchemeError(f"target id {data['id']!r} does not match its entries ({target.id})")
     return target
+
+
+# --------------------------------------------------------------------------- structured products
+#: Structures of a factor: letter -> description (see the module docstring).
+STRUCTURES = {"g": "general", "u": "upper triangular", "l": "lower triangular", "s": "symmetric",
+              "k": "skew-symmetric", "w": "skew-symmetric plus free diagonal"}
+_STRUCTURED = re.compile(r"([gulskw][gulskwt]):(\d+)")
+
+
+def parameters(structure: str, n: int) -> np.ndarray:
+    """P (int64, n × n × f) with X[i,j] = sum_a P[i,j,a]·x_a for an n×n matrix of ``structure``
+    (one of :data:`STRUCTURES`), parameters in the order of the module docstring."""
+    if structure == "g":
+        cells = [(i, j) for i in range(n) for j in range(n)]
+    elif structure in ("u", "s", "w"):
+        cells = [(i, j) for i in range(n) for j in range(i, n)]
+    elif structure == "l":
+        cells = [(i, j) for i in range(n) for j in range(i + 1)]
+    elif structure == "k":
+        cells = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    else:
+        raise SchemeError(f"unknown structure {structure!r}: one of {', '.join(STRUCTURES)}")
+    P = np.zeros((n, n, len(cells)), dtype=np.int64)
+    for a, (i, j) in enumerate(cells):
+        P[i, j, a] = 1
+        if i != j and structure == "s":
+            P[j, i, a] = 1
+        elif i != j and structure in ("k", "w"):
+            P[j, i, a] = -1
+    return P
+
+
+def structured(op: str, n: int) -> Target:
+    """The structured product ``op`` of n×n matrices (``"gt"``, ``"kg"``, ``"ss"``, ...; see the
+    module docstring), id ``op:n``."""
+    op, n = str(op).lower(), int(n)
+    if len(op) != 2 or op[0] not in STRUCTURES or op[1] not in STRUCTURES and op[1] != "t":
+        raise SchemeError(f"unknown structured product {op!r}: two letters from "
+                          f"{''.join(STRUCTURES)} (X·Y), or X then t (X·Xᵀ)")
+    if not 1 <= n <= 64:
+        raise SchemeError(f"{op}:{n}: n must be between 1 and 64")
+    if op == "gg":
+        return matmul(n, n, n)                  # general·general is matrix multiplication
+    PX = parameters(op[0], n)
+    if op[1] == "t":
+        upper = [(i, k) for i in range(n) for k in range(i, n)]
+        blocks = [np.einsum("ja,jb->ab", PX[i], PX[k]) for i, k in upper]
+    else:
+        PY = parameters(op[1], n)
+        blocks = [np.einsum("ja,jb->ab", PX[i], PY[:, k]) for i in range(n) for k in range(n)]
+    T = np.stack(blocks, axis=2)
+    if not T.any():
+        raise SchemeError(f"{op}:{n} is the zero map (no free parameters at n = {n})")
+    idx = np.argwhere(T != 0)
+    entries = np.concatenate([idx, T[T != 0][:, None]], axis=1).astype(np.int64)
+    entries.flags.writeable = False
+    ident = f"{op}:{n}"
+    return Target(T.shape, entries, ident, ident, op)
+
+
+def recursive_products(scheme) -> int:
+    """How many products of a structured scheme are themselves the same structured problem when the
+    scheme is applied to blocks: for X·Y, products whose a-form only uses parameters of blocks of
+    structure X (for s, k, w, u, l: diagonal parameters; every parameter of g) and whose b-form only
+    uses those of Y; for X·Xᵀ, additionally a-form ∝ b-form. Every product of a square matmul
+    scheme (n×n blocks times n×n blocks); 0 for other formats and user targets."""
+    target = scheme.target
+    if target.is_matmul:
+        return scheme.rank if len(set(target.format)) == 1 else 0
+    if target.kind == "user":
+        return 0
+    n = int(target.id.split(":")[1])
+
+    def same_kind(structure):
+        P = parameters(structure, n)
+        if structure == "g":
+            return np.ones(P.shape[2], dtype=bool)
+        return np.array([bool(P[:, :, a].diagonal().any()) for a in range(P.shape[2])])
+
+    op = target.kind
+    ok_u = same_kind(op[0])
+    ok_v = same_kind(op[0] if op[1] == "t" else op[1])
+    count = 0
+    for u, v in zip(scheme.U, scheme.V):
+        u, v = np.asarray(u, dtype=object), np.asarray(v, dtype=object)
+        if not (u.any() and v.any()) or (u[~ok_u] != 0).any() or (v[~ok_v] != 0).any():
+            continue
+        if op[1] == "t":
+            lead = np.flatnonzero(u != 0)[0]
+            if v[lead] == 0 or (u * v[lead] != v * u[lead]).any():
+                continue
+        count += 1
+    return count
+
+
+def recursion_factor(scheme, general_products: float) -> float:
+    """γ = (r − k)/(c − k): the cost factor of the structured scheme against the general product it
+    replaces, k = :func:`recursive_products`, c = the general scheme's product count for n×n blocks
+    (e.g. 49 for 4×4 with two levels of Strassen)."""
+    k = recursive_products(scheme)
+    return (scheme.rank - k) / (general_products - k)

@@ -122,3 +122,95 @@ def test_listing_of_a_user_target_rejects_unknown_variables(tmp_path):
     path.write_text(path.read_text().replace("m1 = (a1)(b1)", "m1 = (a9)(b1)"))
     with pytest.raises(FormatError, match="a9 is not a variable of aat:2"):
         io.load(path)
+
+
+# --------------------------------------------------------------------------- structured products
+from flipgraph.tensors import STRUCTURES, parameters, recursive_products, structured  # noqa: E402
+
+
+def structured_matrix(structure, n, x):
+    """X from its free parameters, written out case by case (independent of tensors.parameters)."""
+    X = np.zeros((n, n), dtype=np.int64)
+    it = iter(x)
+    for i in range(n):
+        for j in range(n):
+            if structure == "g" or (structure == "l" and j <= i) or \
+                    (structure in "usw" and j >= i) or (structure == "k" and j > i):
+                X[i, j] = next(it)
+    if structure == "s":
+        X = np.triu(X) + np.triu(X, 1).T
+    if structure in "kw":
+        X = X - np.triu(X, 1).T
+    return X
+
+
+def bilinear(target, x, y):
+    i, j, k, c = target.entries.T
+    z = np.zeros(target.sizes[2], dtype=np.int64)
+    np.add.at(z, k, c * x[i] * y[j])
+    return z
+
+
+@pytest.mark.parametrize("op", ["ug", "lg", "ul", "sg", "kg", "ss", "sk", "kk", "wg", "gs",
+                                "gt", "st", "kt", "ut", "wt"])
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_structured_target_is_the_structured_product(op, n):
+    target = structured(op, n)
+    rng = np.random.default_rng(n)
+    for _ in range(3):
+        x = rng.integers(-9, 10, target.sizes[0])
+        y = rng.integers(-9, 10, target.sizes[1])
+        X = structured_matrix(op[0], n, x)
+        if op[1] == "t":
+            full = X @ structured_matrix(op[0], n, y).T
+            want = np.array([full[i, k] for i in range(n) for k in range(i, n)])
+        else:
+            want = (X @ structured_matrix(op[1], n, y)).ravel()
+        assert np.array_equal(bilinear(target, x, y), want)
+    assert target.id == f"{op}:{n}" and parse_target(f"{op.upper()}:{n}") == target
+    assert from_json(target.to_json()) == target and target.to_json() == f"{op}:{n}"
+
+
+def test_general_general_is_matrix_multiplication():
+    assert structured("gg", 3) == matmul(3, 3, 3)
+
+
+@pytest.mark.parametrize("spec", ["gx:3", "tg:3", "gt:0", "gt:65", "kt:1"])
+def test_bad_structured_specs_are_one_line_errors(spec):
+    with pytest.raises(SchemeError):
+        parse_target(spec)
+
+
+def test_parameter_counts():
+    counts = {"g": 16, "u": 10, "l": 10, "s": 10, "k": 6, "w": 10}
+    assert {s: parameters(s, 4).shape[2] for s in STRUCTURES} == counts
+
+
+def test_recursive_products_of_a_t_scheme():
+    """G·Gᵀ by the standard scheme of gt:2: products x_a·y_a (a ∝ b) are G·Gᵀ sub-problems."""
+    s = standard(structured("gt", 2))
+    same = sum(1 for u, v in zip(s.U, s.V) if np.array_equal(u, v))
+    assert recursive_products(s) == same == 4      # c11 and c22 use a_ij·b_ij, c12 does not
+
+
+ANCHORS = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "anchors" / "structured"
+
+
+@pytest.mark.skipif(not ANCHORS.exists(), reason="public anchors absent")
+@pytest.mark.parametrize("name,ring,k", [("gt-444-rank34-rec-4-0-0-z", "z", 4),
+                                         ("kg-333-rank14-rec-0-0-0-q", "q", 0),
+                                         ("ss-222-rank5-rec-0-2-0-q", "q", 0),
+                                         ("gg-333-rank23-rec-0-0-0-z", "z", 23)])
+def test_flip_cpd_anchors_verify_against_our_targets(name, ring, k):
+    from fractions import Fraction
+
+    op, nnn, rank = name.split("-")[:3]
+    target, r = structured(op, int(nnn[0])), int(rank[4:])
+    flat = np.load(ANCHORS / f"{name}.npy").ravel()
+    values = [Fraction(int(a), int(b)) for a, b in zip(flat[0::2], flat[1::2])]
+    mats, pos = [], 0
+    for size in target.sizes:
+        mats.append(np.array(values[pos:pos + r * size], dtype=object).reshape(r, size))
+        pos += r * size
+    scheme = Scheme(target, *mats, "q")
+    assert pos == len(values) and verify(scheme) and recursive_products(scheme) == k
