@@ -1,0 +1,125 @@
+"""Verbs of the flipgraph CLI: ``flipgraph meta product|extend|project|merge|transpose|cyclic|sandwich``
+(schemes of one format made from schemes of others, see :mod:`flipgraph.meta`)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import numpy as np
+
+from .. import io, meta
+from ..pipeline import resolve
+
+DIM = click.IntRange(0, 2)
+
+
+def _output(command):
+    command = click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+                           help="File to write (format by suffix; .json is native).")(command)
+    return command
+
+
+def _write(scheme, output, sources, move) -> None:
+    io.save(scheme, output, meta={"source": "flipgraph meta", "move": move,
+                                  "from": [r.source for r in sources]})
+    click.echo(f"{move}: {scheme.format_str} rank {scheme.rank} over {scheme.ring.name} "
+               f"(verified) -> {Path(output)}")
+
+
+@click.group("meta", context_settings={"help_option_names": ["-h", "--help"]})
+def meta_group():
+    """Meta moves: schemes of one format made from schemes of others; every result is verified
+    before it is written.
+
+    \b
+    Each SCHEME is a scheme file, a classic (strassen, winograd, laderman) or a
+    format NxMxP (the database's best, valid over Z).
+    Dimensions: 0 = n (rows of A and C), 1 = m (columns of A, rows of B), 2 = p (columns of B, C).
+
+    \b
+    Examples:
+      flipgraph meta product strassen strassen -o 444-49.json     # 4x4x4 rank 49
+      flipgraph meta project laderman --dim 0 --index 2 -o 233.json
+      flipgraph meta extend strassen --dim 2 -o 223.json          # rank 7 + 4
+      flipgraph meta merge strassen strassen --dim 0 -o 422.json  # rank 14
+      flipgraph meta sandwich laderman --seed 3 -o other-323.json # same rank, another scheme
+    """
+
+
+@meta_group.command("product")
+@click.argument("first")
+@click.argument("second")
+@_output
+def product_cmd(first, second, output):
+    """Kronecker product: (n1·n2, m1·m2, p1·p2), rank r1·r2."""
+    a, b = resolve(first), resolve(second)
+    _write(meta.product(a.scheme, b.scheme), output, (a, b), "product")
+
+
+@meta_group.command("extend")
+@click.argument("scheme")
+@click.option("--dim", type=DIM, required=True, help="Dimension to grow by one.")
+@_output
+def extend_cmd(scheme, dim, output):
+    """One more row/column along DIM; the new entries of C get their naive products."""
+    s = resolve(scheme)
+    _write(meta.extend(s.scheme, dim), output, (s,), f"extend dim {dim}")
+
+
+@meta_group.command("project")
+@click.argument("scheme")
+@click.option("--dim", type=DIM, required=True, help="Dimension to shrink by one.")
+@click.option("--index", type=click.IntRange(0), default=0, show_default=True,
+              help="Row/column (0-based) to drop.")
+@_output
+def project_cmd(scheme, dim, index, output):
+    """Drop a row/column along DIM, remove zero terms, merge terms sharing two factors."""
+    s = resolve(scheme)
+    _write(meta.project(s.scheme, dim, index), output, (s,), f"project dim {dim} index {index}")
+
+
+@meta_group.command("merge")
+@click.argument("first")
+@click.argument("second")
+@click.option("--dim", type=DIM, required=True, help="Dimension along which to take the direct sum.")
+@_output
+def merge_cmd(first, second, dim, output):
+    """Direct sum along DIM (the other two dimensions must agree), rank r1 + r2."""
+    a, b = resolve(first), resolve(second)
+    _write(meta.merge(a.scheme, b.scheme, dim), output, (a, b), f"merge dim {dim}")
+
+
+@meta_group.command("transpose")
+@click.argument("scheme")
+@_output
+def transpose_cmd(scheme, output):
+    """(n, m, p) -> (p, m, n) from Cᵀ = Bᵀ·Aᵀ."""
+    s = resolve(scheme)
+    _write(meta.checked(s.scheme.transpose(), "transpose"), output, (s,), "transpose")
+
+
+@meta_group.command("cyclic")
+@click.argument("scheme")
+@_output
+def cyclic_cmd(scheme, output):
+    """(n, m, p) -> (m, p, n), the cyclic symmetry of the trace form."""
+    s = resolve(scheme)
+    _write(meta.checked(s.scheme.cyclic(), "cyclic"), output, (s,), "cyclic")
+
+
+@meta_group.command("sandwich")
+@click.argument("scheme")
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
+              help="Seed of the random unimodular ternary X, Y, Z.")
+@_output
+def sandwich_cmd(scheme, seed, output):
+    """Another scheme of the same rank: A·B = X⁻¹(X A Y⁻¹)(Y B Z⁻¹)Z for random unimodular
+    ternary X, Y, Z."""
+    s = resolve(scheme)
+    n, m, p = s.scheme.format
+    rng = np.random.default_rng(seed)
+    X, Y, Z = (meta.random_unimodular(k, rng) for k in (n, m, p))
+    _write(meta.sandwich(s.scheme, X, Y, Z), output, (s,), f"sandwich seed {seed}")
+
+
+COMMANDS: list[click.Command] = [meta_group]

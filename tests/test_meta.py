@@ -1,0 +1,123 @@
+"""Meta moves: ranks add up as the math says and every output verifies (over its ring)."""
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from flipgraph import classics, io, meta, verify
+from flipgraph.cli import main
+from flipgraph.errors import SchemeError
+from flipgraph.scheme import Scheme, standard
+
+S, W, L = classics.strassen(), classics.winograd(), classics.laderman()
+
+
+def multiplies(scheme, seed=0):
+    """The scheme's bilinear algorithm applied to random integer matrices equals A·B."""
+    n, m, p = scheme.format
+    rng = np.random.default_rng(seed)
+    A, B = rng.integers(-5, 6, (n, m)), rng.integers(-5, 6, (m, p))
+    M = (scheme.U.astype(object) @ A.ravel().astype(object)) * (scheme.V.astype(object) @ B.ravel().astype(object))
+    C = (scheme.W.T.astype(object) @ M).reshape(n, p)
+    if scheme.ring.modulus:
+        return np.array_equal(np.mod(C, scheme.ring.modulus).astype(np.int64), np.mod(A @ B, scheme.ring.modulus))
+    return np.array_equal(C, A @ B)
+
+
+@pytest.mark.parametrize("a,b", [(S, W), (S, L), (L, S), (standard(1, 2, 3), standard(2, 1, 1))])
+def test_product_rank_and_format_multiply(a, b):
+    P = meta.product(a, b)
+    assert P.rank == a.rank * b.rank
+    assert P.format == tuple(x * y for x, y in zip(a.format, b.format))
+    assert verify(P) and multiplies(P)
+
+
+def test_product_of_mod2_and_integer_scheme_is_mod2():
+    P = meta.product(S.mod(2), W)
+    assert P.ring.name == "z2" and verify(P) and multiplies(P)
+
+
+@pytest.mark.parametrize("dim,extra", [(0, 9), (1, 9), (2, 9)])
+def test_extend_adds_the_naive_products(dim, extra):
+    E = meta.extend(L, dim)
+    grown = list(L.format)
+    grown[dim] += 1
+    assert E.format == tuple(grown) and E.rank == L.rank + extra and verify(E) and multiplies(E)
+
+
+def test_extend_of_a_rectangular_scheme_adds_the_missing_products():
+    s = standard(2, 3, 4)
+    assert [meta.extend(s, d).rank for d in range(3)] == [24 + 12, 24 + 8, 24 + 6]
+
+
+@pytest.mark.parametrize("dim", [0, 1, 2])
+@pytest.mark.parametrize("index", [0, 2])
+def test_project_drops_a_line_and_never_grows(dim, index):
+    P = meta.project(L, dim, index)
+    shrunk = list(L.format)
+    shrunk[dim] -= 1
+    assert P.format == tuple(shrunk) and P.rank <= L.rank and verify(P) and multiplies(P)
+    # every term is alive and no two terms share two factors
+    for mats in ((P.U, P.V), (P.U, P.W), (P.V, P.W)):
+        keys = {tuple(np.concatenate(t)) for t in zip(*mats)}
+        assert all(x.any() for x in mats[0]) and len(keys) == P.rank
+
+
+def test_project_of_the_standard_scheme_is_the_standard_scheme():
+    P = meta.project(standard(3, 3, 3), 1, 1)
+    assert P.format == (3, 2, 3) and P.rank == 18 and P == standard(3, 2, 3)
+
+
+def test_reduce_terms_merges_terms_sharing_two_factors():
+    U = np.array([[1, 0, 0, 0], [1, 0, 0, 0], [0, 1, 0, 0]])
+    V = np.array([[1, 0, 0, 0], [1, 0, 0, 0], [0, 0, 1, 0]])
+    W = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [1, 0, 0, 0]])
+    s = meta.reduce_terms(Scheme((2, 2, 2), U, V, W, "z"))
+    assert s.rank == 2 and sorted(map(tuple, s.W.tolist())) == [(1, 0, 0, 0), (1, 1, 0, 0)]
+
+
+@pytest.mark.parametrize("dim", [0, 1, 2])
+def test_merge_adds_ranks(dim):
+    M = meta.merge(S, W, dim)
+    grown = list(S.format)
+    grown[dim] *= 2
+    assert M.rank == 14 and M.format == tuple(grown) and verify(M) and multiplies(M)
+
+
+def test_merge_needs_matching_dimensions():
+    with pytest.raises(SchemeError, match="other two dimensions differ"):
+        meta.merge(S, L, 0)
+
+
+@pytest.mark.parametrize("base", [S, L, S.mod(2), L.mod(2), standard(2, 3, 4)])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_sandwich_keeps_the_rank_and_gives_another_valid_scheme(base, seed):
+    rng = np.random.default_rng(seed)
+    n, m, p = base.format
+    X, Y, Z = (meta.random_unimodular(k, rng) for k in (n, m, p))
+    assert all(abs(round(np.linalg.det(x))) == 1 and np.abs(x).max() <= 1 for x in (X, Y, Z))
+    s = meta.sandwich(base, X, Y, Z)
+    assert s.rank == base.rank and verify(s) and multiplies(s)
+    assert s.ring.modulus == base.ring.modulus
+
+
+def test_sandwich_refuses_a_singular_or_non_unimodular_matrix():
+    with pytest.raises(SchemeError, match="not invertible"):
+        meta.sandwich(S, [[1, 1], [1, 1]], np.eye(2, dtype=int), np.eye(2, dtype=int))
+    with pytest.raises(SchemeError, match="unimodular"):
+        meta.sandwich(S, [[2, 0], [0, 1]], np.eye(2, dtype=int), np.eye(2, dtype=int))
+
+
+def test_cli_meta_writes_verified_schemes(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "444.json"
+    result = runner.invoke(main, ["meta", "product", "strassen", "winograd", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    s = io.load(out)
+    assert s.format == (4, 4, 4) and s.rank == 49 and verify(s)
+    result = runner.invoke(main, ["meta", "project", str(out), "--dim", "2", "--index", "3",
+                                  "-o", str(tmp_path / "443.exp")])
+    assert result.exit_code == 0 and io.load(tmp_path / "443.exp").format == (4, 4, 3)
+    bad = runner.invoke(main, ["meta", "merge", "strassen", "laderman", "--dim", "1", "-o",
+                               str(tmp_path / "x.json")])
+    assert bad.exit_code == 2 and "dimensions differ" in bad.output
+    assert not (tmp_path / "x.json").exists()
