@@ -18,7 +18,6 @@ asks for another ring. A mod-p scheme is never handed out for a format unless as
 """
 from __future__ import annotations
 
-import json
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -318,14 +317,3 @@ def import_files(database, paths, *, ring=None, strict: bool = False,
     added = sum(1 for _, new in results if new)
     known = sum(1 for key, new in results if key and not new)
     return ImportReport(len(items), added, known, skipped)
-
-
-def log_records(path) -> list[dict]:
-    """The JSON records of a search log, one per line; a malformed line is a one-line error."""
-    records = []
-    for number, line in enumerate(Path(path).read_text().splitlines(), 1):
-        try:
-            records.append(json.loads(line))
-        except ValueError:
-            raise FlipgraphError(f"{path}:{number}: not a search log line") from None
-    return records

@@ -74,18 +74,41 @@ def test_bad_recipe(tmp_path):
     assert result.exit_code == 2 and "unknown key" in result.output
 
 
-def test_plot(tmp_path):
+def _fake_log(path, seed, ranks):
+    lines = [json.dumps({"header": {"format": "3x3x3", "ring": "z2", "seed": seed, "target_rank": 23}})]
+    lines += [json.dumps({"time": 0.01 * (i + 1) * (seed + 1), "flips": 1000 * (i + 1), "best_rank": r})
+              for i, r in enumerate(ranks)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_plot_overlays_runs_and_summarises_time_to_rank(tmp_path):
+    pytest.importorskip("matplotlib")
+    logs = [_fake_log(tmp_path / f"log{s}.jsonl", s, [27, 25, 24, 23][: 2 + s]) for s in range(3)]
+    for args, out in (([], "rank.png"), (["--x", "flips", "--linear", "--best-known", 23], "r.svg"),
+                      (["--kind", "time-to-rank", "--ranks", "24,23"], "ttr.pdf")):
+        result = invoke("plot", *logs, "-o", tmp_path / out, *args)
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / out).stat().st_size > 1000
+    from flipgraph.plots import read_log, times_to_rank
+    runs = [read_log(p) for p in logs]
+    assert runs[0].header["seed"] == 0 and runs[2].ranks == [27, 25, 24, 23]
+    reached = times_to_rank(runs)
+    assert len(reached[27]) == 3 and len(reached[24]) == 2 and reached[23] == [0.04 * 3]
+
+
+@pytest.mark.parametrize("content,out,message", [
+    ("not json\n", "rank.png", "not a search log line"),
+    ('{"time": 1}\n', "rank.png", "not a search log line"),
+    ('{"time": 1, "flips": 2, "best_rank": 3}\n', "rank.gif", "write the figure as one of"),
+    ("", "rank.png", "no progress records"),
+])
+def test_plot_bad_input_is_one_line(tmp_path, content, out, message):
+    pytest.importorskip("matplotlib")
     log = tmp_path / "log.jsonl"
-    log.write_text('{"time": 0.1, "best_rank": 8}\n{"time": 0.5, "best_rank": 7}\n')
-    result = invoke("plot", log, "-o", tmp_path / "rank.png")
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        assert result.exit_code == 2 and "matplotlib" in result.output
-    else:
-        assert result.exit_code == 0 and (tmp_path / "rank.png").stat().st_size > 0
-    log.write_text("not json\n")
-    assert invoke("plot", log).exit_code == 2
+    log.write_text(content)
+    result = invoke("plot", log, "-o", tmp_path / out)
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
 
 
 @pytest.mark.parametrize("ring", ["z2", "z3", "zt"])

@@ -8,13 +8,12 @@ Exit code 0 when the target rank was reached (or no target was set), 1 when it w
 from __future__ import annotations
 
 import math
-import os
 import sys
 
 import click
 
-from ..errors import FlipgraphError
-from ..pipeline import load_recipe, log_records, run_search_job, start_scheme
+from .. import plots
+from ..pipeline import load_recipe, run_search_job, start_scheme
 from ..tensors import parse_target
 from ..walks import SearchSettings
 
@@ -169,41 +168,43 @@ def _settings(opts: dict, config) -> SearchSettings:
 
 
 @click.command("plot")
-@click.argument("log", type=click.Path(exists=True, dir_okay=False))
-@click.option("-o", "--output", default="rank.png", show_default=True, help="Image file to write.")
-def plot_cmd(log, output):
-    """Draw best rank against time from a search LOG (log.jsonl) into an image.
+@click.argument("logs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", default="rank.png", show_default=True,
+              help="Figure to write: .png, .svg or .pdf.")
+@click.option("--kind", type=click.Choice(["rank", "time-to-rank"]), default="rank",
+              show_default=True, help="rank: best rank of each run against time (or flips); "
+              "time-to-rank: share of runs at or below each rank against time.")
+@click.option("--x", "x_axis", type=click.Choice(["time", "flips"]), default="time",
+              show_default=True, help="x axis of the rank figure.")
+@click.option("--linear", is_flag=True, help="Linear x axis (default: logarithmic).")
+@click.option("--target", type=click.IntRange(1), help="Draw this target rank (default: the "
+              "logs' target rank).")
+@click.option("--best-known", type=click.IntRange(1), help="Draw this best-known rank.")
+@click.option("--ranks", help="time-to-rank: the ranks to draw, comma-separated (default: the "
+              "lowest four reached).")
+@click.option("--title", help="Title (default: from the logs' header).")
+@click.option("--dpi", type=click.IntRange(30, 1200), default=150, show_default=True)
+def plot_cmd(logs, output, kind, x_axis, linear, target, best_known, ranks, title, dpi):
+    """Draw search LOGS (OUT/log.jsonl of one run or many, e.g. ten seeds) into a figure.
 
     Needs matplotlib (pip install "flipgraph[plot]").
 
     \b
-    Example:
-      flipgraph plot runs/4x4x4-z2-20261122-130000/log.jsonl -o rank.png
+    Examples:
+      flipgraph plot runs/444-*/log.jsonl -o rank.pdf --best-known 48
+      flipgraph plot runs/444-*/log.jsonl --kind time-to-rank -o ttr.svg --ranks 51,50,49
     """
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise FlipgraphError('plot needs matplotlib: pip install "flipgraph[plot]"') from None
-    times, ranks = [], []
-    for number, record in enumerate(log_records(log), 1):
+    if kind == "rank":
+        written = plots.rank_plot(logs, output, x=x_axis, log_x=not linear, target=target,
+                                  best_known=best_known, title=title, dpi=dpi)
+    else:
         try:
-            times.append(float(record["time"]))
-            ranks.append(int(record["best_rank"]))
-        except (ValueError, KeyError, TypeError):
-            raise FlipgraphError(f"{log}:{number}: not a search log line") from None
-    if not times:
-        raise FlipgraphError(f"{log}: empty log")
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.step(times, ranks, where="post")
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("best rank")
-    ax.set_title(os.path.basename(os.path.dirname(os.path.abspath(log))))
-    ax.grid(True, alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(output, dpi=120)
-    click.echo(f"wrote {output}")
+            wanted = [int(r) for r in ranks.split(",")] if ranks else None
+        except ValueError:
+            raise click.BadParameter(f"{ranks!r}: comma-separated integers",
+                                     param_hint="--ranks") from None
+        written = plots.time_to_rank_plot(logs, output, ranks=wanted, title=title, dpi=dpi)
+    click.echo(f"wrote {written}")
 
 
 COMMANDS: list[click.Command] = [search_cmd, plot_cmd]
