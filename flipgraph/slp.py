@@ -135,13 +135,24 @@ class SLP:
 
     # ----------------------------------------------------------------- reading it
     def listing(self) -> str:
-        """A readable listing, one assignment per line, in execution order."""
+        """A readable listing, one assignment per line, in execution order, with 1-based names as
+        in every listing of flipgraph: ``a12`` is A[0, 1] (``a1_12`` once a dimension reaches 10),
+        ``m1`` the first product, ``l1``/``r1`` its operands, ``x1``.. and ``y1``.. the shared
+        sums of A's and B's entries, ``z1``.. those of the products."""
+        wide = max(self.n, self.m, self.p) >= 10
         lines = [f"# {self.n}x{self.m}x{self.p}, rank {self.rank}, ring {self.ring.name}, "
                  f"additions {self.additions.total} (U {self.additions.U}, V {self.additions.V}, "
                  f"W {self.additions.W})"]
-        lines += [_show(a) for a in self.a_side + self.left + self.b_side + self.right]
-        lines += [f"m{q} = l{q} * r{q}" for q in range(self.rank)]
-        lines += [_show(a) for a in self.c_side + self.outputs]
+        shown = [a for a in self.a_side + self.left + self.b_side + self.right]
+        shown += [(f"m{q}", [(1, f"l{q}"), (1, f"r{q}")]) for q in range(self.rank)]
+        shown += self.c_side + self.outputs
+        for target, terms in shown:
+            if target.startswith("m"):
+                lines.append(f"{_one_based(target, wide)} = {_one_based(terms[0][1], wide)} * "
+                             f"{_one_based(terms[1][1], wide)}")
+            else:
+                lines.append(_show((_one_based(target, wide),
+                                    [(c, _one_based(src, wide)) for c, src in terms])))
         return "\n".join(lines)
 
 
@@ -176,6 +187,15 @@ def _expand(assigns, basis: dict) -> dict:
                     out[e] += coef * x
         vec[target] = out
     return vec
+
+
+def _one_based(name: str, wide: bool) -> str:
+    """Internal 0-based names (a0_1, m0, x0) as the 1-based names of listings (a12, m1, t1)."""
+    letter, rest = name[0], name[1:]
+    if "_" in rest:
+        i, j = (int(x) + 1 for x in rest.split("_"))
+        return f"{letter}{i}_{j}" if wide else f"{letter}{i}{j}"
+    return f"{letter}{int(rest) + 1}"
 
 
 def _show(assign) -> str:

@@ -136,11 +136,8 @@ class Target:
             yield i, self.entries[starts[i]:starts[i + 1], 1:]
 
     def describe(self, i: int, j: int, k: int) -> str:
-        """Readable name of one Brent equation: ``A[0,1]·B[1,0] in C[0,0]`` (0-based) for matmul,
-        ``a1·b2 in c3`` (the listing names) otherwise."""
-        if self.is_matmul:
-            n, m, p = self.format
-            return (f"A[{i // m},{i % m}]·B[{j // p},{j % p}] in C[{k // p},{k % p}]")
+        """Readable name of one Brent equation in the 1-based names of listings: ``a12·b21 in
+        c11`` for matmul (A[0,1]·B[1,0] in C[0,0]), ``a1·b2 in c3`` otherwise."""
         a, b, c = self.variables
         return f"{a[i]}·{b[j]} in {c[k]}"
 

@@ -58,7 +58,7 @@ def test_verify_invalid_exits_1_and_names_the_equation(tmp_path):
     assert result.exit_code == 1
     lines = result.output.splitlines()
     assert lines[0].endswith("valid over zt") and "invalid over zt" in lines[1]
-    assert "Brent equation(s) fail; first: A[" in lines[1]
+    assert "Brent equation(s) fail; first: a" in lines[1]
 
 
 def test_verify_many_scheme_npz_prints_one_line_each():

@@ -66,8 +66,9 @@ def test_listing_is_ordered_and_readable():
     s = winograd_by_hand()
     lines = s.listing().splitlines()
     assert lines[0].startswith("# 2x2x2, rank 7, ring zt, additions 15")
-    assert "x1 = x0 - a0_0" in lines and "r3 = -y3" in lines and "m6 = l6 * r6" in lines
-    assert lines.index("x0 = a1_0 + a1_1") < lines.index("l4 = x0") < lines.index("m0 = l0 * r0")
+    # 1-based names, as in every listing: internal x1 = x0 - a0_0 is shown x2 = x1 - a11
+    assert "x2 = x1 - a11" in lines and "r4 = -y4" in lines and "m7 = l7 * r7" in lines
+    assert lines.index("x1 = a21 + a22") < lines.index("l5 = x1") < lines.index("m1 = l1 * r1")
     assert len(lines) == 1 + 4 + 7 + 4 + 7 + 7 + 3 + 4
 
 

@@ -15,7 +15,7 @@ def test_flipped_coefficient_is_rejected_and_named():
     verdict = verify(bad)
     assert not verdict
     assert verdict.failures > 0
-    assert "in C[0,0]" in verdict.first and "expected 1" in verdict.first
+    assert "in c11:" in verdict.first and "expected 1" in verdict.first
 
 
 def test_each_single_coefficient_change_fails():
