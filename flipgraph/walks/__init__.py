@@ -1,5 +1,9 @@
 """Random walks on the flip graph (DESIGN §3): numba kernels, pools of walkers, parallel runs.
 
+Layers: :class:`~.walker.Walker` (one walk, named inputs and results, in front of the kernel),
+:class:`~.pool.PoolStrategy` (one worker's search; its state saves and restores), executors
+(:mod:`.executors`: where workers run), :func:`run_search` (workers, progress, log, result).
+
     >>> import flipgraph
     >>> result = flipgraph.search("3x3x3", target_rank=23, time_limit=30, seed=1)
     >>> result.rank, bool(flipgraph.verify(result.scheme))
@@ -8,9 +12,13 @@
 from __future__ import annotations
 
 from ..scheme import Scheme, parse_format
+from .executors import Executor, InlineExecutor, ProcessExecutor
+from .pool import PoolStrategy
 from .runner import SearchResult, SearchSettings, run_search
+from .walker import Walker, WalkResult
 
-__all__ = ["search", "SearchSettings", "SearchResult", "run_search"]
+__all__ = ["search", "SearchSettings", "SearchResult", "run_search", "Walker", "WalkResult",
+           "PoolStrategy", "Executor", "InlineExecutor", "ProcessExecutor"]
 
 
 def search(format: str | tuple[int, int, int], *, ring: str = "z2", target_rank: int = 0,
