@@ -7,13 +7,20 @@ represented tensor sum_q a_q ⊗ b_q ⊗ c_q (mod 2) — so a valid scheme stays
 """
 import itertools
 import json
+import os
 import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import flipgraph
 from flipgraph import classics, standard, verify
-from flipgraph.walks import PoolStrategy, Walker, search
+from flipgraph.walks import InlineExecutor, PoolStrategy, SearchSettings, Walker, run_search, search
 from flipgraph.walks._kernel import RING_Z2, walk
 from flipgraph.walks.packing import pack_z2, unpack_z2
 from flipgraph.walks.pool import canonical_key
@@ -298,3 +305,56 @@ def test_reset_starts_over_and_keeps_the_best():
     assert strategy.restarts > 0                    # target 0 is never reached: it keeps resetting
     rank = strategy.best_rank
     assert rank <= 30 and verify(unpack_z2(strategy.best, rank, (3, 3, 4)), "z2")
+
+
+def test_inline_executor_takes_turns_between_workers():
+    settings = SearchSettings("3x3x3", target_rank=23, workers=2, time_limit=60, seed=3)
+    result = run_search(settings, executor=InlineExecutor(turn=0.001))
+    assert result.reached_target and verify(result.scheme, "z2")
+    assert len(result.workers) == 2 and all(w["walks"] > 0 for w in result.workers)
+
+
+def _children(pid):
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _running(pid):
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"                              # a zombie has exited
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_killed_search_leaves_no_worker_running():
+    script = ("import flipgraph\n"
+              "flipgraph.search('4x4x4', workers=2, time_limit=60,\n"
+              "                 on_progress=lambda record: print('running', flush=True))\n")
+    root = str(Path(flipgraph.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                              env=env)
+    try:
+        assert parent.stdout.readline().strip() == "running"     # the workers have reported
+        workers = _children(parent.pid)
+        assert len(workers) >= 2 and all(_running(w) for w in workers)
+    finally:
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+    deadline = time.monotonic() + 10
+    while any(_running(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    survivors = [w for w in workers if _running(w)]
+    for w in survivors:                              # leave nothing behind when the test fails
+        os.kill(w, signal.SIGKILL)
+    assert not survivors

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import FlipgraphError
 from ..scheme import Scheme, standard
+from ..tensors import Target, parse_target
 from ..verify import verify
 from .executors import Executor, InlineExecutor, ProcessExecutor
 from .packing import check_packable, pack, unpack
@@ -31,9 +32,10 @@ RING_DEFAULTS = {"z2": (4, 5_000), "z3": (1, 30_000), "zt": (1, 30_000)}
 
 @dataclass
 class SearchSettings:
-    """What a search does; the CLI flags and the TOML recipes use the same names (with dashes)."""
+    """What a search does; the CLI flags and the TOML recipes use the same names (with dashes).
+    ``target``: a Target, or a matmul format ("3x3x3", (3, 3, 3)) converted to one."""
 
-    format: tuple[int, int, int]
+    target: Target
     ring: str = "z2"
     target_rank: int = 0            # 0: as low as the walkers get within the time limit
     workers: int = 1
@@ -43,7 +45,10 @@ class SearchSettings:
     path_limit: int = 10_000_000
     plus_after: int | None = None   # None: the ring's default; 0: no plus transitions
     reset_flips: int = 0            # > 0: start over from the start scheme after this many flips
-    start: Scheme | None = None     # default: the standard scheme of rank n·m·p
+    start: Scheme | None = None     # default: the target's standard scheme (rank = its nnz)
+
+    def __post_init__(self) -> None:
+        self.target = parse_target(self.target)
 
     def check(self) -> None:
         if self.ring not in SUPPORTED_RINGS:
@@ -54,14 +59,14 @@ class SearchSettings:
             self.pool_size = default_pool
         if self.plus_after is None:
             self.plus_after = default_plus
-        check_packable(self.format, self.ring)
+        check_packable(self.target, self.ring)
         if self.workers < 1 or self.pool_size < 1 or self.path_limit < 1:
             raise FlipgraphError("workers, pool size and path limit must be at least 1")
         if self.plus_after < 0 or self.target_rank < 0 or self.reset_flips < 0:
             raise FlipgraphError("plus-after, reset-flips and target rank must be non-negative")
-        if self.start is not None and self.start.format != self.format:
-            raise FlipgraphError(f"start scheme is {self.start.format_str}, search format is "
-                                 f"{'x'.join(map(str, self.format))}")
+        if self.start is not None and self.start.target != self.target:
+            raise FlipgraphError(f"start scheme is {self.start.format_str}, search target is "
+                                 f"{self.target.label}")
 
 
 @dataclass
@@ -102,7 +107,7 @@ def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] 
     JSON lines. ``executor`` runs the workers (default: inline for one worker, else one process
     per worker)."""
     settings.check()
-    start = settings.start if settings.start is not None else standard(*settings.format)
+    start = settings.start if settings.start is not None else standard(settings.target)
     start = start.over(settings.ring)
     if not verify(start):
         raise FlipgraphError(f"the start scheme is not valid over {settings.ring}")
@@ -154,7 +159,7 @@ def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] 
         if log:
             log.close()
     elapsed = time.perf_counter() - t0
-    scheme = unpack(best["F"], best["rank"], settings.format, settings.ring)
+    scheme = unpack(best["F"], best["rank"], settings.target, settings.ring)
     verdict = verify(scheme)
     if not verdict:
         raise RuntimeError(f"internal error: the search produced an invalid scheme ({verdict})")
