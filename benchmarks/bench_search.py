@@ -17,14 +17,11 @@ import statistics
 import sys
 import time
 
-import numpy as np
-
 from flipgraph import standard, verify
-from flipgraph.walks import search
-from flipgraph.walks._kernel import walk
+from flipgraph.walks import PoolStrategy, Walker, search
 from flipgraph.walks.packing import RING_CODES, pack, unpack
-from flipgraph.walks.pool import pool_search
 from flipgraph.walks.runner import RING_DEFAULTS
+from flipgraph.walks.walker import warm_up
 
 CPP_FLIPS = {"z2": 8.3e6, "zt": 8.3e6, "z3": 5.0e6}   # C++ anchors, 3x3x3 rank 23
 T444_SETTINGS = dict(pool_size=4, path_limit=100_000_000, plus_after=5_000)
@@ -32,9 +29,7 @@ T444_SETTINGS = dict(pool_size=4, path_limit=100_000_000, plus_after=5_000)
 
 def compile_time() -> float:
     start = time.perf_counter()
-    F = pack(standard(2, 2, 2), "z2", 12)
-    walk(F, 8, 0, 7, 10, 0, 8, np.array([1], np.uint64), np.zeros(5, np.int64),
-         np.zeros((3, 0), np.uint64))
+    warm_up()
     return time.perf_counter() - start
 
 
@@ -45,14 +40,12 @@ def flips_per_second(ring, fmt, rank_goal, moves, seed=1) -> tuple[float, int]:
                    workers=2 if fmt == (4, 4, 4) else 1,
                    **(T444_SETTINGS if fmt == (4, 4, 4) else {}))
     F = pack(found.scheme, ring, found.rank + 8)
-    out = np.zeros(5, np.int64)
-    rng = np.array([seed], np.uint64)
+    walker = Walker(ring, rng_state=seed)
     start = time.perf_counter()
-    rank = walk(F, found.rank, RING_CODES[ring], 0, moves, 0, found.rank, rng, out,
-                np.zeros((3, 0), np.uint64))
+    walked = walker.walk(F, found.rank, max_moves=moves)
     elapsed = time.perf_counter() - start
-    assert verify(unpack(F, rank, fmt, ring))
-    return out[0] / elapsed, found.rank
+    assert verify(unpack(F, walked.rank, fmt, ring))
+    return walked.flips / elapsed, found.rank
 
 
 def time_to_rank(ring, fmt, start_rank, target, seeds, workers=1, limit=120.0, **settings):
@@ -61,9 +54,11 @@ def time_to_rank(ring, fmt, start_rank, target, seeds, workers=1, limit=120.0, *
         t0 = time.perf_counter()
         if workers == 1:
             s = standard(*fmt)
-            F, rank, _ = pool_search(pack(s, ring, s.rank + 8), s.rank, target, seed=seed,
-                                     ring=RING_CODES[ring], time_limit=limit, **settings)
-            ok = rank <= target and verify(unpack(F, rank, fmt, ring))
+            strategy = PoolStrategy(pack(s, ring, s.rank + 8), s.rank, target, seed=seed,
+                                    ring=ring, **settings)
+            strategy.run(time_limit=limit)
+            rank = strategy.best_rank
+            ok = rank <= target and verify(unpack(strategy.best, rank, fmt, ring))
         else:
             result = search(fmt, ring=ring, target_rank=target, workers=workers,
                             time_limit=limit, seed=seed, **settings)

@@ -6,16 +6,24 @@ plus transition one of the reference's plus transitions, and any sequence of mov
 represented tensor sum_q a_q ⊗ b_q ⊗ c_q (mod 2) — so a valid scheme stays valid.
 """
 import itertools
+import json
+import os
 import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import flipgraph
 from flipgraph import classics, standard, verify
-from flipgraph.walks import search
+from flipgraph.walks import InlineExecutor, PoolStrategy, SearchSettings, Walker, run_search, search
 from flipgraph.walks._kernel import RING_Z2, walk
 from flipgraph.walks.packing import pack_z2, unpack_z2
-from flipgraph.walks.pool import canonical_key, pool_search
+from flipgraph.walks.pool import canonical_key
 
 BITS = 4   # factor width of the random term lists (2x2 matrices)
 
@@ -177,21 +185,89 @@ def test_walks_from_real_schemes_stay_valid(fmt):
     s = standard(*fmt)
     F = pack_z2(s, s.rank + 4)
     rank = s.rank
-    for seed in range(1, 4):                     # three walks in a row on the same scheme
-        rank, flips, plus = run(F, rank, moves=20000, plus_after=500, max_rank=s.rank + 4,
-                                seed=seed, target=1)
+    walker = Walker("z2", rng_state=1)
+    for _ in range(3):                           # three walks in a row on the same scheme
+        walked = walker.walk(F, rank, target_rank=1, max_moves=20000, plus_after=500)
+        assert walked.flips > 0 and walked.best is None
+        rank = walked.rank
         assert verify(unpack_z2(F, rank, fmt), "z2")
 
 
-# ----------------------------------------------------------------- search
-def test_pool_search_is_reproducible():
+def test_walker_results_and_generator_state():
+    """Same generator state, same moves; the kept best is the lowest rank met, valid."""
     s = standard(3, 3, 3)
+    runs = []
+    for _ in range(2):
+        F = pack_z2(s, 31)
+        walker = Walker("z2", rng_state=12345)
+        walked = walker.walk(F, 27, target_rank=0, max_moves=30000, plus_after=300,
+                             keep_best=True)
+        runs.append((walked, F, walker.rng_state))
+    (a, Fa, state_a), (b, Fb, state_b) = runs
+    assert (a.rank, a.flips, a.plus, a.best_rank, a.best_nonzeros) == \
+        (b.rank, b.flips, b.plus, b.best_rank, b.best_nonzeros)
+    assert np.array_equal(Fa[:, :a.rank], Fb[:, :b.rank]) and state_a == state_b != 12345
+    assert a.flips + a.plus == 30000 and a.plus > 0 and a.rejected == 0
+    assert a.best.shape == (3, a.best_rank) and a.best_rank <= a.rank
+    assert verify(unpack_z2(a.best, a.best_rank, (3, 3, 3)), "z2")
+    with pytest.raises(ValueError):
+        Walker("z2", rng_state=0)
+
+
+# ----------------------------------------------------------------- search
+def pool_strategy(fmt, capacity, target, **settings):
+    s = standard(*fmt)
+    return PoolStrategy(pack_z2(s, capacity), s.rank, target, **settings)
+
+
+def test_pool_search_is_reproducible():
     keys = []
     for _ in range(2):
-        F, rank, state = pool_search(pack_z2(s, 32), 27, 23, pool_size=4, path_limit=100_000,
-                                     plus_after=2000, seed=11, time_limit=30)
-        keys.append((rank, canonical_key(F, rank), state.flips))
-    assert keys[0] == keys[1]
+        strategy = pool_strategy((3, 3, 3), 32, 23, pool_size=4, path_limit=100_000,
+                                 plus_after=2000, seed=11)
+        strategy.run(time_limit=30)
+        keys.append((strategy.best_rank, canonical_key(strategy.best, strategy.best_rank),
+                     strategy.flips))
+    assert keys[0][0] == 23 and keys[0] == keys[1]
+
+
+def same_state(a, b):
+    """Equal strategy states (arrays compared by value; the clock is not part of it)."""
+    assert a.keys() == b.keys()
+    for key in a:
+        if key != "elapsed":
+            assert np.array_equal(a[key], b[key]) if isinstance(a[key], np.ndarray) \
+                else a[key] == b[key], key
+    return True
+
+
+@pytest.mark.parametrize("ring,reset", [("z2", 0), ("z2", 20_000), ("zt", 0)])
+def test_saved_strategy_continues_like_the_uninterrupted_one(ring, reset):
+    from flipgraph.walks.packing import pack
+    s = standard(3, 3, 4)
+    settings = dict(pool_size=3, path_limit=10_000, plus_after=500, seed=7, ring=ring,
+                    reset_flips=reset)
+    whole = PoolStrategy(pack(s, ring, 42), 36, 0, **settings)
+    halves = PoolStrategy(pack(s, ring, 42), 36, 0, **settings)
+    for _ in range(40):
+        whole.step()
+        halves.step()
+    saved = halves.state()
+    del halves
+    as_json = json.loads(json.dumps(saved, default=lambda array: array.tolist()))
+    restored = PoolStrategy.from_state(as_json)      # plain data survives a JSON round trip
+    assert same_state(restored.state(), saved)
+    assert saved["walks"] == 40 and len(saved["pool"]) >= 1 and saved["flips"] > 0
+    trail_whole, trail_restored = [], []
+    for _ in range(120):
+        trail_whole.append(whole.step() is not None)
+        trail_restored.append(restored.step() is not None)
+        assert (whole.level, whole.flips, len(whole.next_pool)) == \
+            (restored.level, restored.flips, len(restored.next_pool))
+    assert same_state(whole.state(), restored.state())
+    assert trail_whole == trail_restored and whole.best_rank < 36
+    if reset:
+        assert whole.restarts > 0
 
 
 @pytest.mark.parametrize("fmt,target", [((2, 2, 2), 7), ((2, 3, 3), 15), ((3, 3, 3), 23),
@@ -223,8 +299,62 @@ def test_progress_and_log(tmp_path):
 
 
 def test_reset_starts_over_and_keeps_the_best():
-    s = standard(3, 3, 4)
-    F, rank, state = pool_search(pack_z2(s, 44), 36, 0, pool_size=2, path_limit=200_000,
-                                 plus_after=2000, seed=5, time_limit=3, reset_flips=2_000_000)
-    assert state.restarts > 0                       # target 0 is never reached: it keeps resetting
-    assert rank == state.best_rank <= 30 and verify(unpack_z2(F, rank, (3, 3, 4)), "z2")
+    strategy = pool_strategy((3, 3, 4), 44, 0, pool_size=2, path_limit=200_000,
+                             plus_after=2000, seed=5, reset_flips=2_000_000)
+    strategy.run(time_limit=3)
+    assert strategy.restarts > 0                    # target 0 is never reached: it keeps resetting
+    rank = strategy.best_rank
+    assert rank <= 30 and verify(unpack_z2(strategy.best, rank, (3, 3, 4)), "z2")
+
+
+def test_inline_executor_takes_turns_between_workers():
+    settings = SearchSettings("3x3x3", target_rank=23, workers=2, time_limit=60, seed=3)
+    result = run_search(settings, executor=InlineExecutor(turn=0.001))
+    assert result.reached_target and verify(result.scheme, "z2")
+    assert len(result.workers) == 2 and all(w["walks"] > 0 for w in result.workers)
+
+
+def _children(pid):
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _running(pid):
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"                              # a zombie has exited
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_killed_search_leaves_no_worker_running():
+    script = ("import flipgraph\n"
+              "flipgraph.search('4x4x4', workers=2, time_limit=60,\n"
+              "                 on_progress=lambda record: print('running', flush=True))\n")
+    root = str(Path(flipgraph.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                              env=env)
+    try:
+        assert parent.stdout.readline().strip() == "running"     # the workers have reported
+        workers = _children(parent.pid)
+        assert len(workers) >= 2 and all(_running(w) for w in workers)
+    finally:
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+    deadline = time.monotonic() + 10
+    while any(_running(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    survivors = [w for w in workers if _running(w)]
+    for w in survivors:                              # leave nothing behind when the test fails
+        os.kill(w, signal.SIGKILL)
+    assert not survivors

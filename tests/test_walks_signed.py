@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from flipgraph import classics, standard, verify
-from flipgraph.walks import search
+from flipgraph.walks import Walker, search
 from flipgraph.walks._kernel import RING_Z3, RING_ZT, add, norm, walk
 from flipgraph.walks.packing import pack, unpack
 from flipgraph.walks.pool import canonical_key
@@ -44,10 +44,9 @@ def test_plane_arithmetic_matches_integers(seed):
 
 def random_walk(scheme, ring, moves, seed, plus_after=200):
     F = pack(scheme, ring, scheme.rank + 6)
-    out = np.zeros(5, np.int64)
-    rank = walk(F, scheme.rank, RINGS[ring], 1, moves, plus_after, scheme.rank + 6,
-                np.array([seed], np.uint64), out, np.zeros((3, 0), np.uint64))
-    return F, int(rank), out
+    walked = Walker(ring, rng_state=seed).walk(F, scheme.rank, target_rank=1, max_moves=moves,
+                                               plus_after=plus_after)
+    return F, walked.rank, walked
 
 
 @pytest.mark.parametrize("ring", ["z3", "zt"])
@@ -55,8 +54,8 @@ def random_walk(scheme, ring, moves, seed, plus_after=200):
 def test_walks_keep_schemes_valid(ring, fmt):
     scheme = standard(*fmt)
     for seed in range(1, 4):
-        F, rank, out = random_walk(scheme, ring, 20000, seed)
-        assert out[0] > 0
+        F, rank, walked = random_walk(scheme, ring, 20000, seed)
+        assert walked.flips > 0
         found = unpack(F, rank, fmt, ring)
         assert verify(found)                         # zt: exactly over Z; z3: mod 3
         if ring == "zt":
@@ -67,8 +66,8 @@ def test_walks_keep_schemes_valid(ring, fmt):
 
 @pytest.mark.parametrize("ring", ["z3", "zt"])
 def test_walks_from_a_non_trivial_scheme(ring):
-    F, rank, out = random_walk(classics.laderman(), ring, 50000, 5, plus_after=500)
-    assert verify(unpack(F, rank, (3, 3, 3), ring)) and rank <= 23 + out[1]
+    F, rank, walked = random_walk(classics.laderman(), ring, 50000, 5, plus_after=500)
+    assert verify(unpack(F, rank, (3, 3, 3), ring)) and rank <= 23 + walked.plus
 
 
 def test_canonical_key_ignores_signs():

@@ -1,9 +1,9 @@
 """Fixed-rank walks that minimise naive additions (DESIGN §5: good schemes matter more than the
 CSE heuristic).
 
-The walk kernel tracks the number of nonzero coefficients of the scheme it walks on and keeps the
-best scheme met (lowest rank, then fewest nonzeros); at fixed rank r the naive additions are
-nnz(U) + nnz(V) + nnz(W) − 2r − n·p, so fewest nonzeros = fewest naive additions. Flips only (no
+The walk keeps the best scheme met (lowest rank, then fewest nonzero coefficients); at fixed rank r
+the naive additions are nnz(U) + nnz(V) + nnz(W) − 2r − (nonzero columns of W, n·p for matmul), so
+fewest nonzeros = fewest naive additions. Flips only (no
 plus transitions); a reduction met on the way is kept. Each round restarts from the best scheme.
 """
 from __future__ import annotations
@@ -13,12 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..additions import naive_total
 from ..errors import FlipgraphError
 from ..scheme import Scheme
 from ..verify import verify
-from ._kernel import walk
-from .packing import RING_CODES, pack, unpack
+from .packing import pack, unpack
+from .walker import Walker
 
 
 @dataclass
@@ -55,22 +54,26 @@ def minimize_naive(scheme: Scheme, *, rounds: int = 20, moves: int = 200_000,
     current = scheme.over(ring)
     best = pack(current, ring, current.rank)
     rank = current.rank
-    out = np.zeros(5, np.int64)
-    rng = np.array([np.random.SeedSequence(seed).generate_state(1, np.uint64)[0] | 1], np.uint64)
+    walker = Walker(ring, int(np.random.SeedSequence(seed).generate_state(1, np.uint64)[0] | 1))
     flips = 0
     for _ in range(rounds):
         if time_limit and time.perf_counter() - start > time_limit:
             break
         F = np.zeros((3, rank + 2), np.uint64)
         F[:, :rank] = best[:, :rank]
-        kept = np.zeros_like(F)
-        walk(F, rank, RING_CODES[ring], 0, moves, plus_after, rank + 2 if plus_after else rank,
-             rng, out, kept)
-        flips += int(out[0])
-        rank = int(out[4])
-        best = kept[:, :rank].copy()
-    found = unpack(best, rank, scheme.format, ring)
+        walked = walker.walk(F, rank, max_moves=moves, plus_after=plus_after,
+                             max_rank=rank + 2 if plus_after else rank, keep_best=True)
+        flips += walked.flips
+        rank, best = walked.best_rank, walked.best
+    found = unpack(best, rank, scheme.target, ring)
     if not verify(found):
         raise RuntimeError("internal error: the naive-addition walk produced an invalid scheme")
-    return NaiveResult(found, naive_total(scheme), naive_total(found), flips,
+    return NaiveResult(found, naive_count(scheme), naive_count(found), flips,
                        time.perf_counter() - start)
+
+
+def naive_count(scheme: Scheme) -> int:
+    """Additions of the naive evaluation, from nonzeros: per row of U and V and per column of W,
+    nonzeros − 1 (equals :func:`flipgraph.additions.naive_total`, which imports this module)."""
+    rows = [(m != 0).sum(axis=1) for m in (scheme.U, scheme.V, scheme.W.T)]
+    return int(sum(np.maximum(nnz - 1, 0).sum() for nnz in rows))

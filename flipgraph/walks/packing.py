@@ -1,8 +1,8 @@
 """Conversion between Scheme objects and the kernel's packed factor arrays (see _kernel.py).
 
-``F[mode, t]`` is one uint64 per factor of term t (mode 0: U row over A[i,j] at e = i*m+j;
-mode 1: V row over B[j,k] at j*p+k; mode 2: W row over C[i,k] at i*p+k — project convention,
-C not transposed):
+``F[mode, t]`` is one uint64 per factor of term t: mode 0 the U row (over x, entry e < nU), mode 1
+the V row (over y), mode 2 the W row (over z) of the target (for matmul, e = i*m+j over A[i,j],
+j*p+k over B[j,k], i*p+k over C[i,k] — project convention, C not transposed):
 
 * z2: bit e is the coefficient of entry e (at most 64 entries);
 * z3, zt: bit e marks entry e equal to +1, bit 32 + e marks it equal to −1 (2 in GF(3));
@@ -21,14 +21,17 @@ RING_CODES = {"z2": RING_Z2, "z3": RING_Z3, "zt": RING_ZT}
 MAX_ENTRIES = {"z2": 64, "z3": 32, "zt": 32}
 
 
-def check_packable(fmt: tuple[int, int, int], ring: str = "z2") -> None:
-    n, m, p = fmt
-    widest = max(n * m, m * p, n * p)
+def check_packable(target, ring: str = "z2") -> None:
+    """SchemeError unless the walk kernel holds every factor of ``target`` (a Target or a
+    format) over ``ring`` in one word."""
+    target = parse_target(target)
+    widest = max(target.sizes)
     if ring not in RING_CODES:
         raise SchemeError(f"no packed kernel for ring {ring!r}; choose one of {', '.join(RING_CODES)}")
     if widest > MAX_ENTRIES[ring]:
-        raise SchemeError(f"format {n}x{m}x{p} has a factor with {widest} entries; the packed "
-                          f"{ring} kernel handles at most {MAX_ENTRIES[ring]} (nm, mp, np)")
+        sizes = "nm, mp, np" if target.is_matmul else "nU, nV, nW"
+        raise SchemeError(f"{target.label} has a factor with {widest} entries; the packed "
+                          f"{ring} kernel handles at most {MAX_ENTRIES[ring]} ({sizes})")
 
 
 def pack_bits(rows: np.ndarray) -> np.ndarray:
@@ -46,7 +49,7 @@ def unpack_bits(words: np.ndarray, k: int) -> np.ndarray:
 def pack(scheme: Scheme, ring: str, capacity: int) -> np.ndarray:
     """Packed factors uint64[3, capacity] of ``scheme`` read in ``ring`` (terms 0..rank-1).
     Raises SchemeError when a coefficient does not belong (e.g. 2 in zt)."""
-    check_packable(scheme.format, ring)
+    check_packable(scheme.target, ring)
     if capacity < scheme.rank:
         raise ValueError("capacity below the rank")
     s = scheme if scheme.ring.name == ring else scheme.over(ring)

@@ -6,44 +6,31 @@ a walk reaches rank r − 1; when the next pool is full (or the level's attempt 
 and at least one scheme was found) the search moves down a level. ``pool_size=1`` is the plain
 walk with restarts from the last scheme reached.
 
-Everything here is deterministic for a given seed: the kernel's generator state and the pool
-choices come from one seeded stream, so a worker's trajectory depends only on (seed, budget).
+Everything here is deterministic for a given seed: the walk generator's state and the pool
+choices come from one seeded stream, so a trajectory depends only on (seed, number of walks).
+:meth:`PoolStrategy.state` captures the whole strategy as plain data and
+:meth:`PoolStrategy.from_state` continues it exactly where it was.
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
-from ._kernel import RING_Z2, walk
+from .walker import Walker
 
 #: Extra rank a plus transition may add above the level being searched.
 PLUS_HEADROOM = 4
 
-
-@dataclass
-class PoolState:
-    """Progress of one walker, reported through the ``progress`` callback."""
-
-    rank: int                                   # current level (rank of the pool)
-    best_rank: int
-    flips: int = 0
-    plus: int = 0
-    walks: int = 0
-    restarts: int = 0
-    pool_size: int = 1
-    next_pool_size: int = 0
-    elapsed: float = 0.0
-    history: list = field(default_factory=list)   # (elapsed, flips, rank) when a level is reached
+_COUNTERS = ("flips", "plus", "walks", "restarts", "walks_at_level", "flips_at_start")
 
 
-def canonical_key(F: np.ndarray, rank: int, ring: int = RING_Z2) -> bytes:
+def canonical_key(F: np.ndarray, rank: int, ring: str = "z2") -> bytes:
     """Bytes identifying the packed scheme up to term order and, over Z3/ZT, the signs of each
     term's factors (a and b made sign-normal, c takes the signs)."""
     terms = F[:, :rank].copy()
-    if ring != RING_Z2:
+    if ring != "z2":
         for mode in (0, 1):
             low_plane = terms[mode] & np.uint64(0xFFFFFFFF)
             high_plane = terms[mode] >> np.uint64(32)
@@ -57,71 +44,136 @@ def canonical_key(F: np.ndarray, rank: int, ring: int = RING_Z2) -> bytes:
     return terms[:, order].tobytes()
 
 
-def pool_search(F0: np.ndarray, rank0: int, target: int, *, pool_size: int, path_limit: int,
-                plus_after: int, seed: int, ring: int = RING_Z2, time_limit: float | None = None,
-                reset_flips: int = 0,
-                progress: Callable[[PoolState, np.ndarray | None], bool] | None = None,
-                report_every: float = 0.5) -> tuple[np.ndarray, int, PoolState]:
-    """Search down from the packed scheme (F0, rank0) to rank ``target``.
+class PoolStrategy:
+    """The pool search from the packed scheme (F0, rank0) down to ``target_rank``.
 
     ``reset_flips`` > 0: after that many flips since the last start, the search starts over from
     (F0, rank0) with the same generator stream (the best scheme is kept): times to a rank are
-    heavy-tailed, so fresh starts beat waiting on a bad draw.
-    ``progress(state, improved)`` is called at least every ``report_every`` seconds and whenever a
-    new level is reached (then ``improved`` is the packed scheme, else None); returning True stops
-    the search. Returns (F, rank, state) of the best scheme found."""
-    gen = np.random.Generator(np.random.PCG64(seed))
-    rng = np.array([gen.integers(1, 2**63)], dtype=np.uint64)
-    out = np.zeros(5, dtype=np.int64)
-    no_best = np.zeros((3, 0), dtype=np.uint64)
-    cap = F0.shape[1]
-    start = time.perf_counter()
-    deadline = start + time_limit if time_limit else None
-    pool = [F0.copy()]
-    level = rank0
-    best_F = F0.copy()
-    state = PoolState(rank=rank0, best_rank=rank0)
-    next_pool: dict[bytes, tuple[np.ndarray, int]] = {}
-    last_report = start
-    walks_at_level = 0
-    flips_at_start = 0
-    while level > target:
-        if reset_flips and state.flips - flips_at_start > reset_flips:
-            pool, level, next_pool, walks_at_level = [F0.copy()], rank0, {}, 0
-            flips_at_start = state.flips
-            state.restarts += 1
-        if deadline and time.perf_counter() > deadline:
-            break
-        F = pool[int(gen.integers(len(pool)))].copy()
-        rank = walk(F, level, ring, level - 1, path_limit, plus_after,
-                    min(level + PLUS_HEADROOM, cap), rng, out, no_best)
-        state.flips += int(out[0])
-        state.plus += int(out[1])
-        state.walks += 1
-        walks_at_level += 1
+    heavy-tailed, so fresh starts beat waiting on a bad draw. The capacity of F0 bounds plus
+    transitions (at most ``PLUS_HEADROOM`` above the level)."""
+
+    def __init__(self, F0: np.ndarray, rank0: int, target_rank: int, *, pool_size: int,
+                 path_limit: int, plus_after: int, seed: int, ring: str = "z2",
+                 reset_flips: int = 0):
+        self._gen = np.random.Generator(np.random.PCG64(seed))
+        self.walker = Walker(ring, int(self._gen.integers(1, 2**63)))
+        self.ring, self.target_rank = ring, target_rank
+        self.pool_size, self.path_limit, self.plus_after = pool_size, path_limit, plus_after
+        self.reset_flips = reset_flips
+        self.start, self.start_rank = F0.copy(), rank0
+        self.level = rank0
+        self.pool = [F0.copy()]
+        self.next_pool: dict[bytes, tuple[np.ndarray, int]] = {}
+        self.best, self.best_rank = F0.copy(), rank0
+        self.flips = self.plus = self.walks = self.restarts = 0
+        self.walks_at_level = self.flips_at_start = 0
+        self.elapsed = 0.0
+
+    @property
+    def done(self) -> bool:
+        return self.level <= self.target_rank
+
+    def step(self) -> np.ndarray | None:
+        """One walk from a random pool member; returns the new best scheme's packed terms when
+        it beats the best so far, else None."""
+        if self.reset_flips and self.flips - self.flips_at_start > self.reset_flips:
+            self.pool, self.level, self.next_pool = [self.start.copy()], self.start_rank, {}
+            self.walks_at_level, self.flips_at_start = 0, self.flips
+            self.restarts += 1
+        level = self.level
+        F = self.pool[int(self._gen.integers(len(self.pool)))].copy()
+        walked = self.walker.walk(F, level, target_rank=level - 1, max_moves=self.path_limit,
+                                  plus_after=self.plus_after,
+                                  max_rank=min(level + PLUS_HEADROOM, F.shape[1]))
+        self.flips += walked.flips
+        self.plus += walked.plus
+        self.walks += 1
+        self.walks_at_level += 1
         improved = None
+        rank = walked.rank
         F[:, rank:] = 0                        # the kernel leaves dead terms behind
         if rank < level:
-            next_pool.setdefault(canonical_key(F, rank, ring), (F, rank))
-            if rank < state.best_rank:
-                state.best_rank = rank
-                best_F = F.copy()
-                improved = best_F
+            self.next_pool.setdefault(canonical_key(F, rank, self.ring), (F, rank))
+            if rank < self.best_rank:
+                self.best, self.best_rank = F.copy(), rank
+                improved = self.best
         # move down when the next pool is full, or when a level's budget is spent with some found
-        if next_pool and (len(next_pool) >= pool_size or walks_at_level >= 4 * pool_size):
-            lowest = min(rank for _, rank in next_pool.values())
-            pool = [Fn for Fn, rank in next_pool.values() if rank == lowest]
-            level = lowest
-            next_pool = {}
-            walks_at_level = 0
-            state.history.append((time.perf_counter() - start, state.flips, level))
-        now = time.perf_counter()
-        state.rank, state.pool_size, state.next_pool_size = level, len(pool), len(next_pool)
-        state.elapsed = now - start
-        if progress and (improved is not None or now - last_report >= report_every):
-            last_report = now
-            if progress(state, improved):
-                break
-    state.elapsed = time.perf_counter() - start
-    return best_F, state.best_rank, state
+        if self.next_pool and (len(self.next_pool) >= self.pool_size
+                               or self.walks_at_level >= 4 * self.pool_size):
+            lowest = min(r for _, r in self.next_pool.values())
+            self.pool = [Fn for Fn, r in self.next_pool.values() if r == lowest]
+            self.level, self.next_pool, self.walks_at_level = lowest, {}, 0
+        return improved
 
+    def run(self, time_limit: float | None = None,
+            progress: Callable[[dict, np.ndarray | None], bool] | None = None,
+            report_every: float = 0.5) -> bool:
+        """Step until done or ``time_limit`` seconds. ``progress(report, improved)`` is called at
+        least every ``report_every`` seconds and after every new best (then ``improved`` is its
+        packed terms, else None); returning True stops the run. Returns True when stopped so."""
+        start = time.perf_counter()
+        base = self.elapsed
+        last_report = start
+        while not self.done:
+            now = time.perf_counter()
+            if time_limit is not None and now - start > time_limit:
+                break
+            improved = self.step()
+            now = time.perf_counter()
+            self.elapsed = base + now - start
+            if progress and (improved is not None or now - last_report >= report_every):
+                last_report = now
+                if progress(self.report(), improved):
+                    return True
+        self.elapsed = base + time.perf_counter() - start
+        return False
+
+    def report(self) -> dict:
+        """Progress counters as a plain dict (what the runner shows and logs)."""
+        return dict(rank=self.level, best_rank=self.best_rank, flips=self.flips, plus=self.plus,
+                    walks=self.walks, restarts=self.restarts, pool_size=len(self.pool),
+                    next_pool_size=len(self.next_pool), elapsed=self.elapsed)
+
+    # ---------------------------------------------------------------- save and restore
+    def state(self) -> dict:
+        """The whole strategy as plain data (arrays, ints, floats, lists); see :meth:`from_state`."""
+        cap = self.start.shape[1]
+        nexts = list(self.next_pool.values())
+        bits = self._gen.bit_generator.state
+        return dict(
+            ring=self.ring, target_rank=self.target_rank, pool_size=self.pool_size,
+            path_limit=self.path_limit, plus_after=self.plus_after, reset_flips=self.reset_flips,
+            start=self.start.copy(), start_rank=self.start_rank, level=self.level,
+            pool=np.stack(self.pool),
+            next_pool=np.stack([F for F, _ in nexts]) if nexts else np.zeros((0, 3, cap), np.uint64),
+            next_ranks=[r for _, r in nexts],
+            best=self.best.copy(), best_rank=self.best_rank,
+            **{name: getattr(self, name) for name in _COUNTERS},
+            elapsed=self.elapsed,
+            generator=[bits["state"]["state"], bits["state"]["inc"], bits["has_uint32"],
+                       bits["uinteger"]],
+            rng_state=self.walker.rng_state)
+
+    @classmethod
+    def from_state(cls, data: dict) -> PoolStrategy:
+        """The strategy saved by :meth:`state`; it continues exactly as the saved one would."""
+        self = cls(np.asarray(data["start"], np.uint64), int(data["start_rank"]),
+                   int(data["target_rank"]), pool_size=int(data["pool_size"]),
+                   path_limit=int(data["path_limit"]), plus_after=int(data["plus_after"]),
+                   seed=0, ring=data["ring"], reset_flips=int(data["reset_flips"]))
+        state, inc, has_uint32, uinteger = (int(x) for x in data["generator"])
+        self._gen.bit_generator.state = {"bit_generator": "PCG64",
+                                         "state": {"state": state, "inc": inc},
+                                         "has_uint32": has_uint32, "uinteger": uinteger}
+        self.walker.rng_state = int(data["rng_state"])
+        self.level = int(data["level"])
+        self.pool = [np.array(F, np.uint64) for F in data["pool"]]
+        self.next_pool = {}
+        for F, r in zip(data["next_pool"], data["next_ranks"]):
+            F = np.array(F, np.uint64)
+            self.next_pool[canonical_key(F, int(r), self.ring)] = (F, int(r))
+        self.best, self.best_rank = np.array(data["best"], np.uint64), int(data["best_rank"])
+        for name in _COUNTERS:
+            setattr(self, name, int(data[name]))
+        self.elapsed = float(data["elapsed"])
+        return self

@@ -1,0 +1,137 @@
+"""Where pool strategies run: the seam between the search runner and its workers.
+
+An executor runs a list of :class:`~flipgraph.walks.pool.PoolStrategy` objects (worker w is
+``strategies[w]``) until each is done, the time limit passes, or the runner asks to stop, and hands
+every progress report to the runner in the calling process:
+
+    on_report(worker, report, improved) -> stop?
+
+``report`` is :meth:`PoolStrategy.report`'s dict, ``improved`` the packed terms of a new best of
+that worker (else None); returning True stops every worker. Each worker ends with one report
+(``improved`` None). :class:`InlineExecutor` runs them in this process, :class:`ProcessExecutor`
+in local processes; another backend only has to provide ``run``.
+"""
+from __future__ import annotations
+
+import ctypes
+import multiprocessing as mp
+import os
+import queue
+import signal
+import sys
+import time
+from typing import Callable, Protocol, Sequence
+
+import numpy as np
+
+from .pool import PoolStrategy
+
+OnReport = Callable[[int, dict, "np.ndarray | None"], bool]
+
+#: prctl option: signal sent to this process when its parent dies (linux/prctl.h).
+_PR_SET_PDEATHSIG = 1
+
+
+class Executor(Protocol):
+    def run(self, strategies: Sequence[PoolStrategy], time_limit: float | None,
+            on_report: OnReport) -> None: ...
+
+
+class InlineExecutor:
+    """Runs the strategies in this process; several take turns of ``turn`` seconds."""
+
+    def __init__(self, turn: float = 1.0):
+        self.turn = turn
+
+    def run(self, strategies, time_limit, on_report) -> None:
+        deadline = None if time_limit is None else time.perf_counter() + time_limit
+        self._take_turns(strategies, deadline, on_report)
+        for w, strategy in enumerate(strategies):
+            on_report(w, strategy.report(), None)
+
+    def _take_turns(self, strategies, deadline, on_report) -> None:
+        while not all(s.done for s in strategies):
+            for w, strategy in enumerate(strategies):
+                left = None if deadline is None else deadline - time.perf_counter()
+                if left is not None and left <= 0:
+                    return
+                if strategy.done:
+                    continue
+                budget = left if len(strategies) == 1 else min(self.turn, left or self.turn)
+                if strategy.run(budget, lambda report, improved, w=w: on_report(w, report, improved)):
+                    return
+
+
+class ProcessExecutor:
+    """Runs each strategy in its own process (fork where available). Workers ignore Ctrl-C (the
+    parent stops them) and die with the parent: prctl(PR_SET_PDEATHSIG) on Linux, and everywhere a
+    check of the parent's pid at every report."""
+
+    def __init__(self, grace: float = 5.0):
+        self.grace = grace
+
+    def run(self, strategies, time_limit, on_report) -> None:
+        ctx = mp.get_context("fork" if os.name == "posix" else "spawn")
+        messages, stop = ctx.Queue(), ctx.Event()
+        procs = [ctx.Process(target=_worker_main,
+                             args=(s, w, time_limit, messages, stop, os.getpid()), daemon=True)
+                 for w, s in enumerate(strategies)]
+        for proc in procs:
+            proc.start()
+        running = set(range(len(strategies)))
+        try:
+            while running:
+                try:
+                    kind, w, report, improved = messages.get(timeout=0.2)
+                except queue.Empty:
+                    if not any(p.is_alive() for p in procs):
+                        break
+                    continue
+                if kind == "done":
+                    running.discard(w)
+                if on_report(w, report, improved):
+                    stop.set()
+        finally:
+            stop.set()
+            deadline = time.perf_counter() + self.grace
+            for proc in procs:
+                proc.join(timeout=max(0.0, deadline - time.perf_counter()))
+                if proc.is_alive():
+                    proc.terminate()
+            _drain(messages, on_report)
+
+
+def _worker_main(strategy: PoolStrategy, worker: int, time_limit, messages, stop,
+                 parent: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)     # the parent handles Ctrl-C and stops us
+    _die_with_parent(parent)
+
+    def progress(report, improved):
+        if os.getppid() != parent:                   # orphaned: nobody reads the queue
+            os._exit(1)
+        messages.put(("progress", worker, report, None if improved is None else improved.copy()))
+        return stop.is_set()
+
+    strategy.run(time_limit, progress)
+    messages.put(("done", worker, strategy.report(), None))
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to SIGKILL this process when its parent dies; exit if it already has."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass                                     # the pid check in progress() remains
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _drain(messages, on_report) -> None:
+    """Hand over what workers sent before stopping, so the best scheme seen is never lost."""
+    while True:
+        try:
+            _, w, report, improved = messages.get_nowait()
+        except (queue.Empty, OSError, EOFError):
+            return
+        on_report(w, report, improved)
