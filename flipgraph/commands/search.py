@@ -158,7 +158,7 @@ def _settings(opts: dict, config) -> SearchSettings:
     ring = str(opts["ring"]).lower()
     start = start_scheme(opts["start_file"], target, ring) if opts["start_file"] else None
     time_limit = number("time_limit", float, 0, allow_none=True)
-    return SearchSettings(format=target.format, ring=ring,
+    return SearchSettings(target=target, ring=ring,
                           target_rank=number("target_rank", int, 0), workers=number("workers", int, 1),
                           time_limit=time_limit or None, seed=number("seed", int, 0),
                           pool_size=number("pool_size", int, 1, allow_none=True),

@@ -50,11 +50,6 @@ class SearchSettings:
     def __post_init__(self) -> None:
         self.target = parse_target(self.target)
 
-    @property
-    def target(self):
-        from ..tensors import parse_target
-        return parse_target(self.format)
-
     def check(self) -> None:
         if self.ring not in SUPPORTED_RINGS:
             raise FlipgraphError(f"no search over ring {self.ring!r}; "
