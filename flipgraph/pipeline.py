@@ -171,26 +171,27 @@ class SearchJob:
         """The target rank was reached (when one was set) and, with lifting, a lift was found."""
         settings = self.meta
         reached = not settings.get("target_rank") or self.result.reached_target
-        return reached and (not settings.get("lift") or self.lifted is not None)
+        return reached and (not settings.get("lift_to") or self.lifted is not None)
 
 
-def run_search_job(settings, *, out_dir=None, want_lift: bool = False, save: bool = True,
+def run_search_job(settings, *, out_dir=None, lift_to: str | None = None, save: bool = True,
                    db_path=None, on_progress: Callable[[dict], None] | None = None,
                    config: str | None = None) -> SearchJob:
     """Run the search ``settings`` (a :class:`flipgraph.walks.SearchSettings`), write
-    OUT/best.json (verified, with provenance) and OUT/log.jsonl; with ``want_lift`` search again
-    with fresh seeds within the time limit until a result lifts to Z, and write OUT/lifted.json;
+    OUT/best.json (verified, with provenance) and OUT/log.jsonl; with ``lift_to`` ("z" or "q")
+    search again with fresh seeds within the time limit until a result lifts to that ring (Z: ZT
+    or Z coefficients; Q: also rationals, e.g. from a Z3 search), and write OUT/lifted.json;
     save the verified results into the database unless ``save`` is False."""
     settings.check()
     target = settings.target
     out_dir = Path(out_dir or f"runs/{target.label.replace(':', '-')}-{settings.ring}-"
                               f"{time.strftime('%Y%m%d-%H%M%S')}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    result, lifted = _search_until_lift(settings, want_lift, on_progress, out_dir / "log.jsonl")
-    meta = provenance(settings, result, config, want_lift)
+    result, lifted = _search_until_lift(settings, lift_to, on_progress, out_dir / "log.jsonl")
+    meta = provenance(settings, result, config, lift_to)
     io.save(result.scheme, out_dir / "best.json", meta=meta)
     job = SearchJob(result, lifted, out_dir, meta)
-    keep = [result.scheme] if not want_lift or lifted else []
+    keep = [result.scheme] if not lift_to or lifted else []
     if lifted is not None:
         io.save(lifted.scheme, out_dir / "lifted.json", meta={**meta, "lifted": lifted.ring})
         keep.append(lifted.scheme)
@@ -204,7 +205,7 @@ def run_search_job(settings, *, out_dir=None, want_lift: bool = False, save: boo
     return job
 
 
-def provenance(settings, result, config, want_lift: bool) -> dict:
+def provenance(settings, result, config, lift_to: str | None) -> dict:
     """The meta written with a search result: what ran, with which settings, on what."""
     from . import __version__
 
@@ -213,23 +214,23 @@ def provenance(settings, result, config, want_lift: bool) -> dict:
             "workers": settings.workers, "pool_size": settings.pool_size,
             "path_limit": settings.path_limit, "plus_after": settings.plus_after,
             "reset_flips": settings.reset_flips, "target_rank": settings.target_rank,
-            "lift": want_lift, "flips": result.flips, "seconds": round(result.elapsed, 3),
+            "lift_to": lift_to, "flips": result.flips, "seconds": round(result.elapsed, 3),
             "config": str(config) if config else None, "engine": f"flipgraph {__version__}",
             "date": time.strftime("%Y-%m-%d")}
 
 
-def _search_until_lift(settings, want_lift, on_progress, log_path):
-    """The search; with ``want_lift``, repeated with fresh seeds (within the time limit) until a
-    result lifts to Z. Returns (SearchResult, LiftResult or None)."""
+def _search_until_lift(settings, lift_to, on_progress, log_path):
+    """The search; with ``lift_to``, repeated with fresh seeds (within the time limit) until a
+    result lifts to that ring. Returns (SearchResult, LiftResult or None)."""
     from .walks import run_search
 
     result = run_search(settings, on_progress=on_progress, log_path=log_path)
-    if not want_lift:
+    if not lift_to:
         return result, None
     deadline = time.perf_counter() + (settings.time_limit or 0) - result.elapsed
     attempt = 0
     while True:
-        lifted = lift(result.scheme, to="z")
+        lifted = lift(result.scheme, to=lift_to)
         if lifted.ok or result.interrupted or time.perf_counter() >= deadline:
             return result, (lifted if lifted.ok else None)
         attempt += 1

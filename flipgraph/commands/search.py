@@ -70,10 +70,12 @@ class _Progress:
               help="TOML recipe with the same keys as these flags (flags win).")
 @click.option("--out", type=click.Path(file_okay=False),
               help="Folder for best.json and log.jsonl (default: runs/<format>-<ring>-<time>).")
-@click.option("--lift", is_flag=True, default=False,
-              help="Keep only results that lift to Z (Hensel lifting): a result that does not "
-                   "lift is dropped and the search goes on with the next seed; the lifted scheme "
-                   "is written to OUT/lifted.json and saved.")
+@click.option("--lift", "lift", is_flag=False, flag_value="z", default=None,
+              type=click.Choice(["z", "q"]),
+              help="Keep only results that lift (Hensel lifting) to Z (`--lift`) or Q "
+                   "(`--lift q`, e.g. after a z3 search for a scheme needing 1/2): a result that "
+                   "does not lift is dropped and the search goes on with the next seed; the lifted "
+                   "scheme is written to OUT/lifted.json and saved.")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False),
               help="Database to save the verified result into (default: the user database, "
                    "$FLIPGRAPH_DB or ~/.local/share/flipgraph/schemes.h5).")
@@ -108,9 +110,10 @@ def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_
     if not opts["format"]:
         raise click.UsageError("give a FORMAT like 3x3x3 (or a --config recipe that sets one)")
     settings = _settings(opts, config)
+    lift_to = _lift_ring(opts["lift"], config)
     progress = _Progress(sys.stderr.isatty())
     try:
-        job = run_search_job(settings, out_dir=opts["out"], want_lift=bool(opts["lift"]),
+        job = run_search_job(settings, out_dir=opts["out"], lift_to=lift_to,
                              save=not no_save, db_path=db_path, on_progress=progress, config=config)
     finally:
         progress.close()
@@ -119,9 +122,9 @@ def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_
     click.echo(f"{result.scheme.format_str} over {settings.ring}: rank {result.rank} (verified) "
                f"in {result.elapsed:.2f} s, {result.flips:,} flips "
                f"({result.flips_per_second / 1e6:.1f} M/s){stop} -> {job.out_dir / 'best.json'}")
-    if opts["lift"]:
+    if lift_to:
         if lifted is None:
-            click.echo("no result lifted to Z within the time limit", err=True)
+            click.echo(f"no result lifted to {lift_to.upper()} within the time limit", err=True)
         else:
             click.echo(f"lifted to {lifted.ring} in {lifted.seconds:.2f} s (verified) -> "
                        f"{job.out_dir / 'lifted.json'}")
@@ -129,6 +132,16 @@ def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_
         click.echo(f"saved to {job.saved_to}: {job.new} new, {job.known} already known")
     if not job.ok:
         sys.exit(1)
+
+
+def _lift_ring(value, config) -> str | None:
+    """--lift / recipe ``lift``: true or "z" -> "z", "q" -> "q", false or absent -> None."""
+    if value in (None, False):
+        return None
+    if value is True or str(value).lower() in ("z", "q"):
+        return "z" if value is True else str(value).lower()
+    raise click.BadParameter(f"{value!r}: use true, \"z\" or \"q\"" + (f" (in {config})" if config else ""),
+                             param_hint="--lift")
 
 
 def _settings(opts: dict, config) -> SearchSettings:
