@@ -318,3 +318,44 @@ def import_files(database, paths, *, ring=None, strict: bool = False,
     added = sum(1 for _, new in results if new)
     known = sum(1 for key, new in results if key and not new)
     return ImportReport(len(items), added, known, skipped)
+
+
+# --------------------------------------------------------------------------- alternatives
+@dataclass
+class AlternativesJob:
+    """Distinct schemes of one rank written to ``out_dir`` (alt-001.json, ...)."""
+
+    schemes: list
+    files: list[Path]
+    seconds: float
+    saved_to: str | None = None
+    new: int = 0
+
+
+def collect_alternatives(start: Resolved, count: int, *, ring: str | None = None,
+                         out_dir=None, seed: int = 0, time_limit: float | None = 60.0,
+                         save: bool = True, db_path=None) -> AlternativesJob:
+    """Walk at fixed rank from ``start`` and keep ``count`` distinct schemes (see
+    :mod:`flipgraph.walks.alternatives`); write each with its provenance and save them."""
+    from .walks.alternatives import alternatives
+
+    began = time.perf_counter()
+    found = alternatives(start.scheme, count, ring=ring, seed=seed, time_limit=time_limit)
+    seconds = time.perf_counter() - began
+    label = start.scheme.target.label.replace(":", "-")
+    out_dir = Path(out_dir or f"runs/{label}-alternatives-{time.strftime('%Y%m%d-%H%M%S')}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    meta = {"source": "flipgraph search --keep-rank", "from": start.source, "seed": seed,
+            "date": time.strftime("%Y-%m-%d")}
+    files = []
+    for number, scheme in enumerate(found, 1):
+        files.append(out_dir / f"alt-{number:03d}.json")
+        io.save(scheme, files[-1], meta={**meta, "number": number})
+    job = AlternativesJob(found, files, seconds)
+    if save and found:
+        from .db import default_database
+
+        database = default_database(db_path)
+        job.new = sum(added for _, added in database.add_many([(s, meta) for s in found]))
+        job.saved_to = str(database.path)
+    return job

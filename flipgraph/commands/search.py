@@ -13,7 +13,8 @@ import sys
 import click
 
 from .. import plots
-from ..pipeline import load_recipe, run_search_job, start_scheme
+from ..errors import FlipgraphError
+from ..pipeline import collect_alternatives, load_recipe, resolve, run_search_job, start_scheme
 from ..tensors import parse_target
 from ..walks import SearchSettings
 
@@ -76,13 +77,17 @@ class _Progress:
                    "(`--lift q`, e.g. after a z3 search for a scheme needing 1/2): a result that "
                    "does not lift is dropped and the search goes on with the next seed; the lifted "
                    "scheme is written to OUT/lifted.json and saved.")
+@click.option("--keep-rank", type=click.IntRange(1), default=None, metavar="N",
+              help="Instead of going down: collect N distinct schemes at the rank of the start "
+                   "scheme (--from FILE, else the database's best for the format) by a walk at "
+                   "fixed rank; written to OUT/alt-001.json ... and saved.")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False),
               help="Database to save the verified result into (default: the user database, "
                    "$FLIPGRAPH_DB or ~/.local/share/flipgraph/schemes.h5).")
 @click.option("--no-save", is_flag=True, default=False, help="Do not save into the database.")
 @click.pass_context
 def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_file, pool_size,
-               path_limit, plus_after, reset_flips, config, out, lift, db_path, no_save):
+               path_limit, plus_after, reset_flips, config, out, lift, keep_rank, db_path, no_save):
     """Random walks on the flip graph to find a low-rank scheme of FORMAT (like 3x3x3).
 
     Starts from the standard algorithm (or --from FILE), takes random flips, reduces whenever
@@ -109,6 +114,9 @@ def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_
                 opts[name] = value
     if not opts["format"]:
         raise click.UsageError("give a FORMAT like 3x3x3 (or a --config recipe that sets one)")
+    if keep_rank:
+        _alternatives(opts, keep_rank, no_save, db_path)
+        return
     settings = _settings(opts, config)
     lift_to = _lift_ring(opts["lift"], config)
     progress = _Progress(sys.stderr.isatty())
@@ -131,6 +139,26 @@ def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_
     if job.saved_to:
         click.echo(f"saved to {job.saved_to}: {job.new} new, {job.known} already known")
     if not job.ok:
+        sys.exit(1)
+
+
+def _alternatives(opts: dict, count: int, no_save: bool, db_path) -> None:
+    """search --keep-rank N: distinct schemes at the start scheme's rank."""
+    ring = str(opts["ring"]).lower()
+    spec = opts["start_file"] or opts["format"]
+    start = resolve(spec, ring=None if opts["start_file"] else "z", db=None)
+    if start.scheme.target != parse_target(str(opts["format"])):
+        raise FlipgraphError(f"{spec}: holds a {start.scheme.format_str} scheme, not {opts['format']}")
+    job = collect_alternatives(start, count, ring=ring if opts["ring"] else None, out_dir=opts["out"],
+                               seed=int(opts["seed"]), time_limit=float(opts["time_limit"] or 0) or None,
+                               save=not no_save, db_path=db_path)
+    ranks = sorted({s.rank for s in job.schemes})
+    click.echo(f"{len(job.schemes)} distinct scheme(s) of rank {', '.join(map(str, ranks)) or '-'} "
+               f"from {start.source} in {job.seconds:.2f} s (each verified) -> "
+               f"{job.files[0].parent if job.files else '-'}")
+    if job.saved_to:
+        click.echo(f"saved to {job.saved_to}: {job.new} new")
+    if len(job.schemes) < count:
         sys.exit(1)
 
 
