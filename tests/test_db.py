@@ -20,8 +20,9 @@ from click.testing import CliRunner
 from flipgraph import Scheme, classics, standard, verify
 from flipgraph.additions import naive_additions, stability_factor
 from flipgraph.cli import main
-from flipgraph.db import (SCHEMA_VERSION, Database, _move, _naive_by_output, _symmetry_word,
-                          best_known, build_catalogue, default_database, shipped_path, user_path)
+from flipgraph.db import (SCHEMA_VERSION, Database, best_known, build_catalogue, default_database,
+                          shipped_path, user_path)
+from flipgraph.db.store import _move, _naive_by_output, _symmetry_word
 from flipgraph.errors import FlipgraphError, SchemeError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -210,7 +211,7 @@ def test_layering_and_readonly(tmp_path):
 def test_shipped_catalogue_holds_the_classics():
     path = shipped_path()
     if not path.exists():
-        pytest.fail(f"{path} missing: build it with `python -m flipgraph.db build-catalogue`")
+        pytest.fail(f"{path} missing: build it with `flipgraph db build-catalogue`")
     shipped = Database(path)
     assert {e.hash for e in shipped} >= {make().canonical_hash() for make in classics.CLASSICS.values()}
     assert shipped.check() == []
@@ -406,8 +407,9 @@ def test_cli_import_anchor_folders_dedupes_and_checks(tmp_path):
     assert _run("check", db_path=path, catalogue=False).exit_code == 0
     scheme, entry = db.best(4, 4, 4, ring="z2")
     assert scheme.rank == 47 and verify(scheme)
-    scheme, entry = db.best(4, 3, 3)                     # AlphaTensor stores 3,3,4
+    scheme, entry = db.best(4, 3, 3, ring="z2")          # AlphaTensor stores 3,3,4 (mod 2)
     assert scheme.format == (4, 3, 3) and entry.symmetry and verify(scheme)
+    assert db.best(4, 3, 3) is None                      # never a mod-2 scheme unless asked
 
 
 def test_cli_import_strict_and_skips(tmp_path):

@@ -32,12 +32,11 @@ Example::
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from ..atomic import write_text
 from ..errors import FormatError
 from ..scheme import Scheme
 from . import alphatensor, exp, listing, maple, native, perminov
@@ -156,25 +155,10 @@ def load_with_meta(path, ring=None) -> tuple[Scheme, dict]:
 def save(scheme: Scheme, path, fmt: str | None = None, meta: dict | None = None) -> None:
     """Write ``scheme`` to ``path`` in ``fmt`` (default: by suffix; ``.json`` is native). ``meta``
     (a JSON-serialisable dict) is kept by the native format only. The file is written to a
-    temporary file in the same folder and renamed, so a failure never leaves half a file."""
+    temporary file in the same folder and renamed (:mod:`flipgraph.atomic`), so a failure never
+    leaves half a file."""
     text = format_of(path, fmt, for_writing=True).write(scheme, meta)
-    folder = Path(path).resolve().parent
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, delete=False,
-                                         prefix=f".{Path(path).name}.", suffix=".tmp")
-    try:
-        with handle:
-            handle.write(text)
-        os.chmod(handle.name, 0o666 & ~_umask())
-        os.replace(handle.name, path)
-    except BaseException:
-        os.unlink(handle.name)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    write_text(path, text)
 
 
 def _is_native(path) -> bool:
