@@ -257,7 +257,7 @@ class Database:
                if match(e) and (usable is None or e.ring in usable)
                and (rank is None or e.rank == rank) and (max_rank is None or e.rank <= max_rank)
                and (max_additions is None or e.additions <= max_additions)]
-        out.sort(key=lambda e: (e.ring not in CHAR0_RINGS, e.rank, e.additions,
+        out.sort(key=lambda e: (ring is None and e.ring not in CHAR0_RINGS, e.rank, e.additions,
                                 _CHAR0_ORDER.get(e.ring, 3), e.hash))
         return out
 
