@@ -117,20 +117,23 @@ def read_index(f: h5py.File) -> list[dict]:
     """The index rows as dictionaries (hash, target, target_name, format or None, ring, rank,
     naive_by_output, reduced_additions or None, stability), either schema version."""
     rows = f["index"][...]
-    v1 = "target" not in rows.dtype.names
-    names = {key: group.attrs["name"] for key, group in f["targets"].items()} if "targets" in f else {}
+    names = {key: str(group.attrs["name"]) for key, group in f["targets"].items()} if "targets" in f else {}
+    formats = list(zip(rows["n"].tolist(), rows["m"].tolist(), rows["p"].tolist()))
+    if "target" in rows.dtype.names:
+        targets = [t.decode() for t in rows["target"].tolist()]
+    else:                                                        # schema version 1
+        targets = ["mm:{}x{}x{}".format(*fmt) for fmt in formats]
     out = []
-    for row in rows:
-        fmt = (int(row["n"]), int(row["m"]), int(row["p"]))
-        target = "mm:{}x{}x{}".format(*fmt) if v1 else row["target"].decode()
-        reduced = int(row["reduced_additions"])
-        out.append({"hash": row["hash"].decode(), "target": target,
-                    "target_name": target if target.startswith("mm:") else str(names.get(target, target)),
-                    "format": fmt if target.startswith("mm:") else None,
-                    "ring": row["ring"].decode(), "rank": int(row["rank"]),
-                    "naive_by_output": tuple(int(x) for x in row["naive_by_output"]),
-                    "reduced_additions": reduced if reduced >= 0 else None,
-                    "stability": int(row["stability"])})
+    for key, target, fmt, ring, rank, by_output, reduced, stability in zip(
+            rows["hash"].tolist(), targets, formats, rows["ring"].tolist(), rows["rank"].tolist(),
+            rows["naive_by_output"].tolist(), rows["reduced_additions"].tolist(),
+            rows["stability"].tolist()):
+        matmul = target.startswith("mm:")
+        out.append({"hash": key.decode(), "target": target,
+                    "target_name": target if matmul else names.get(target, target),
+                    "format": fmt if matmul else None, "ring": ring.decode(), "rank": rank,
+                    "naive_by_output": tuple(by_output),
+                    "reduced_additions": reduced if reduced >= 0 else None, "stability": stability})
     return out
 
 
@@ -181,7 +184,9 @@ def write_scheme(f: h5py.File, scheme: Scheme, key: str, provenance: dict,
         group = f["targets"].create_group(target.id)
         group.attrs.update({"name": target.name, "sizes": np.array(target.sizes, dtype=np.int64)})
         group.create_dataset("entries", data=np.asarray(target.entries, dtype=np.int64))
+    number = None
     if key in schemes:
+        number = row_of(f, key)
         del schemes[key]
     group = schemes.create_group(key)
     for name, mat in (("U", scheme.U), ("V", scheme.V), ("W", scheme.W)):
@@ -197,7 +202,6 @@ def write_scheme(f: h5py.File, scheme: Scheme, key: str, provenance: dict,
     fmt = target.format or (0, 0, 0)
     row = np.array([(key.encode(), target.id.encode(), *fmt, scheme.ring.name.encode(), scheme.rank,
                      by_output, reduced, stability)], dtype=INDEX_DTYPE)
-    number = row_of(f, key)
     if number is None:
         number = index.shape[0]
         index.resize((number + 1,))
