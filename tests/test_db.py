@@ -20,8 +20,9 @@ from click.testing import CliRunner
 from flipgraph import Scheme, classics, standard, verify
 from flipgraph.additions import naive_additions, stability_factor
 from flipgraph.cli import main
-from flipgraph.db import (SCHEMA_VERSION, Database, _move, _naive_by_output, _symmetry_word,
-                          best_known, build_catalogue, default_database, shipped_path, user_path)
+from flipgraph.db import (SCHEMA_VERSION, Database, best_known, build_catalogue, default_database,
+                          shipped_path, user_path)
+from flipgraph.db.store import _move, _naive_by_output, _symmetry_word
 from flipgraph.errors import FlipgraphError, SchemeError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -210,7 +211,7 @@ def test_layering_and_readonly(tmp_path):
 def test_shipped_catalogue_holds_the_classics():
     path = shipped_path()
     if not path.exists():
-        pytest.fail(f"{path} missing: build it with `python -m flipgraph.db build-catalogue`")
+        pytest.fail(f"{path} missing: build it with `flipgraph db build-catalogue`")
     shipped = Database(path)
     assert {e.hash for e in shipped} >= {make().canonical_hash() for make in classics.CLASSICS.values()}
     assert shipped.check() == []
@@ -406,8 +407,9 @@ def test_cli_import_anchor_folders_dedupes_and_checks(tmp_path):
     assert _run("check", db_path=path, catalogue=False).exit_code == 0
     scheme, entry = db.best(4, 4, 4, ring="z2")
     assert scheme.rank == 47 and verify(scheme)
-    scheme, entry = db.best(4, 3, 3)                     # AlphaTensor stores 3,3,4
+    scheme, entry = db.best(4, 3, 3, ring="z2")          # AlphaTensor stores 3,3,4 (mod 2)
     assert scheme.format == (4, 3, 3) and entry.symmetry and verify(scheme)
+    assert db.best(4, 3, 3) is None                      # never a mod-2 scheme unless asked
 
 
 def test_cli_import_strict_and_skips(tmp_path):
@@ -453,3 +455,176 @@ def test_import_all_anchors(tmp_path):
     assert out.exit_code == 0, out.output
     assert len(Database(path)) >= 120
     assert _run("check", db_path=path, catalogue=False).exit_code == 0
+
+
+# --------------------------------------------------------------------------- schema versions, targets
+def _write_v1(path: Path, schemes) -> None:
+    """A version-1 database written with raw h5py, following the v1 layout (flipgraph 0.1)."""
+    dtype = np.dtype([("hash", "S64"), ("n", "i4"), ("m", "i4"), ("p", "i4"), ("ring", "S2"),
+                      ("rank", "i4"), ("naive_by_output", "i8", (3,)), ("reduced_additions", "i8"),
+                      ("stability", "i8")])
+    rows = []
+    with h5py.File(path, "w") as f:
+        f.attrs["schema_version"] = 1
+        f.attrs["kind"] = "flipgraph-schemes"
+        for s in schemes:
+            key = s.canonical_hash()
+            group = f.create_group(f"schemes/{key}")
+            for name, mat in zip("UVW", (s.U, s.V, s.W)):
+                group[name] = mat.astype(np.int8)
+            naive = naive_additions(s).total
+            group.attrs.update({"format": s.format_str, "ring": s.ring.name, "rank": s.rank,
+                                "naive_additions": naive, "reduced_additions": -1,
+                                "stability": stability_factor(s), "provenance": '{"source": "v1"}'})
+            rows.append((key.encode(), *s.format, s.ring.name.encode(), s.rank, (0, 0, naive), -1,
+                         stability_factor(s)))
+        f.create_dataset("index", data=np.array(rows, dtype=dtype), maxshape=(None,), chunks=(256,))
+
+
+def test_version_1_database_is_read_and_upgraded_on_write(tmp_path):
+    path = tmp_path / "v1.h5"
+    _write_v1(path, [classics.strassen(), classics.laderman()])
+    before = path.read_bytes()
+    db = Database(path)
+    assert {e.target for e in db} == {"mm:2x2x2", "mm:3x3x3"} and db.check() == []
+    scheme, entry = db.best(3, 3, 3)
+    assert scheme == classics.laderman() and entry.provenance == {"source": "v1"}
+    assert db.stats()["files"][str(path)]["schema_version"] == 1
+    assert path.read_bytes() == before                         # reading never changes the file
+    key, added = db.add(classics.winograd())
+    assert added
+    with h5py.File(path) as f:
+        assert f.attrs["schema_version"] == SCHEMA_VERSION == 2
+        assert f["index"]["target"].tolist() == [b"mm:2x2x2", b"mm:3x3x3", b"mm:2x2x2"]
+        assert f["schemes"][key].attrs["target"] == "mm:2x2x2"
+    hashes = {make().canonical_hash() for make in (classics.strassen, classics.laderman, classics.winograd)}
+    assert {e.hash for e in Database(path)} == hashes and Database(path).check() == []
+
+
+def test_shipped_version_1_catalogue_upgrades_on_write(tmp_path):
+    copy = tmp_path / "catalogue.h5"
+    copy.write_bytes(shipped_path().read_bytes())
+    old = {e.hash: e for e in Database(copy)}
+    Database(copy).add(standard(2, 2, 2))
+    new = {e.hash: e for e in Database(copy)}
+    assert set(new) == set(old) | {standard(2, 2, 2).canonical_hash()}
+    assert all((new[k].target, new[k].rank, new[k].ring, new[k].naive_by_output)
+               == (old[k].target, old[k].rank, old[k].ring, old[k].naive_by_output) for k in old)
+    assert Database(copy).check() == []
+
+
+def _aat():
+    """The 2x2 product A·Aᵀ with the symmetric output stored once: x = A (a11 a12 a21 a22) twice
+    (as x and y), z = (c11, c12, c22)."""
+    from flipgraph.tensors import from_coo
+
+    return from_coo((4, 4, 3), [(0, 0, 0, 1), (1, 1, 0, 1), (0, 2, 1, 1), (1, 3, 1, 1),
+                                (2, 2, 2, 1), (3, 3, 2, 1)], name="aat:2")
+
+
+def test_user_target_round_trips_with_its_target(db):
+    target = _aat()
+    scheme = standard(target)
+    key, added = db.add(scheme, {"source": "hand"})
+    assert added
+    back = Database(db.path).get(key)
+    assert back.target == target and back.target.name == "aat:2" and back == scheme and verify(back)
+    for spec in (target, target.id, "aat:2"):
+        found, entry = db.best_for(spec)
+        assert found == scheme and entry.target == target.id and entry.format is None
+        assert [e.hash for e in db.query(spec)] == [key]
+    assert db.best(target)[0] == scheme
+    assert db.query((2, 2, 2)) == [] and db.best_for("aat:3") is None
+    with h5py.File(db.path) as f:
+        assert f["targets"][target.id]["entries"].shape == (6, 4)
+    assert db.check() == [] and db.stats()["formats"] == {"aat:2": 1}
+    listed = _run("list", "aat:2", db_path=db.path, catalogue=False)
+    assert listed.exit_code == 0 and key[:12] in listed.output and "aat:2" in listed.output
+    best = _run("best", target.id, db_path=db.path)
+    assert best.exit_code == 0 and "verified:   aat:2 rank 6" in best.output
+
+
+# --------------------------------------------------------------------------- rings
+@pytest.fixture
+def mixed_rings(tmp_path):
+    """A database with 2x2x2 at rank 8 over zt and at rank 7 valid mod 2 only."""
+    path = tmp_path / "rings.h5"
+    strassen = classics.strassen()
+    z2 = Scheme((2, 2, 2), *(np.mod(x, 2) for x in (strassen.U, strassen.V, strassen.W)), "z2")
+    Database(path).add_many([standard(2, 2, 2), z2])
+    return path
+
+
+def test_best_never_hands_out_a_mod_p_scheme_unless_asked(mixed_rings):
+    db = Database(mixed_rings)
+    scheme, entry = db.best(2, 2, 2)
+    assert (scheme.rank, scheme.ring.name) == (8, "zt")
+    assert db.best(2, 2, 2, ring="z2")[0].rank == 7
+    out = _run("best", "2x2x2", db_path=mixed_rings, catalogue=False)
+    assert out.exit_code == 0 and "rank 8 over zt" in out.output
+    out = _run("best", "2x2x2", "--ring", "z2", db_path=mixed_rings, catalogue=False)
+    assert out.exit_code == 0 and "rank 7 over z2" in out.output
+    only_z2 = Database(mixed_rings.parent / "z2.h5")
+    only_z2.add(db.best(2, 2, 2, ring="z2")[0])
+    out = _run("best", "2x2x2", db_path=only_z2.path, catalogue=False)
+    assert out.exit_code == 2 and "valid over Z/Q" in out.output and "--ring z2" in out.output
+
+
+def test_cli_export_defaults_to_z_q(mixed_rings, tmp_path):
+    from flipgraph import io
+
+    out = _run("export", "2x2x2", "-o", str(tmp_path / "best.json"), db_path=mixed_rings, catalogue=False)
+    assert out.exit_code == 0 and "ring zt" in out.output
+    back = io.load(tmp_path / "best.json")
+    assert back.rank == 8 and verify(back, "z")
+    out = _run("export", "2x2x2", "--ring", "z2", "-o", str(tmp_path / "z2.json"), db_path=mixed_rings,
+               catalogue=False)
+    assert out.exit_code == 0 and io.load(tmp_path / "z2.json").rank == 7
+
+
+def test_cli_list_puts_z_q_schemes_first(mixed_rings):
+    def rows(*args):
+        out = _run("list", "2x2x2", *args, db_path=mixed_rings, catalogue=False)
+        return [line.split()[2:4] for line in out.output.splitlines()[1:]]
+
+    assert rows() == [["zt", "8"], ["z2", "7"]]
+    assert rows("--ring", "z2") == [["z2", "7"], ["zt", "8"]]
+    assert rows("--ring", "z") == [["zt", "8"]]
+
+
+# --------------------------------------------------------------------------- disk full
+def _disk_full_after(monkeypatch, budget: int):
+    """Make writes fail with ENOSPC once ``budget`` bytes went through os.write."""
+    import errno
+
+    real_write, written = os.write, [0]
+
+    def write(fd, data):
+        if written[0] >= budget:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        n = real_write(fd, bytes(data[:max(1, budget - written[0])]))
+        written[0] += n
+        return n
+
+    monkeypatch.setattr(os, "write", write)
+
+
+def test_disk_full_during_import_is_one_line_and_leaves_no_temp_file(tmp_path, monkeypatch):
+    from flipgraph import io
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("laderman", "winograd"):
+        io.save(classics.CLASSICS[name](), folder / f"{name}.json")
+    path = tmp_path / "user.h5"
+    Database(path).add(classics.strassen())
+    before = path.read_bytes()
+    _disk_full_after(monkeypatch, 4096)
+    out = _run("import", str(folder), db_path=path, catalogue=False)
+    monkeypatch.undo()
+    assert out.exit_code == 2
+    error = [line for line in out.output.splitlines() if "error" in line]
+    assert len(error) == 1 and str(path) in error[0] and "No space left on device" in error[0]
+    assert ".tmp" not in out.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "user.h5", "user.h5.lock"]
+    assert path.read_bytes() == before and len(Database(path)) == 1

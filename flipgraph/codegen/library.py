@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 from pathlib import Path
 
+from ..atomic import write_text
 from ..classics import CLASSICS
 from ..errors import FlipgraphError
 from ..scheme import Scheme, parse_format
@@ -71,10 +71,7 @@ def routine_for(program: Scheme | SLP, name: str):
     if not path.exists():
         source = module_source(program, name, cutoffs)
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(fd, "w") as f:
-            f.write(source)
-        os.replace(tmp, path)                      # atomic: concurrent users see all or nothing
+        write_text(path, source)                   # atomic: concurrent users see all or nothing
     _LOADED[stem] = load_source(path.read_text(), f"flipgraph.generated.{name}", str(path))
     return _LOADED[stem]
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import write_text
+
 #: kind -> (first size, last size measured by default)
 SIZES = {"float": (256, 2048), "int": (32, 512), "object": (8, 64), "gf": (128, 1024)}
 
@@ -104,5 +106,5 @@ def tune(kinds=("float", "int", "object", "gf"), max_sizes: dict | None = None,
         table[kind] = [list(r) for r in rows]
     path = cutoffs_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"cutoffs": cutoffs, "measured": table}, indent=1))
+    write_text(path, json.dumps({"cutoffs": cutoffs, "measured": table}, indent=1))
     return cutoffs

@@ -2,14 +2,13 @@
 and ``tune`` (measure this machine's cutoffs)."""
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import click
 
 from .. import io
+from ..atomic import write_text
 from ..classics import CLASSICS
 from ..codegen import module_source, tune
 from ..codegen.tune import SIZES, cutoffs_path, tuned_cutoffs
@@ -60,10 +59,7 @@ def codegen_cmd(scheme, output, fmt, restarts):
     click.echo(f"{name}: {found.format_str} rank {found.rank} ring {found.ring.name}", err=True)
     source = module_source(found, name, tuned_cutoffs(), restarts)
     output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=output.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(source)
-    os.replace(tmp, output)
+    write_text(output, source)
     click.echo(f"wrote {output}", err=True)
 
 

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from pathlib import Path
 
 import click
 
-from ..db import (Database, Entry, best_known, build_catalogue, default_database, shipped_path,
-                  usable_rings)
+from ..db import (CHAR0_RINGS, Database, Entry, best_known, build_catalogue, default_database,
+                  shipped_path, usable_rings)
 from ..errors import FlipgraphError
 from ..rings import RINGS
-from ..scheme import parse_format
+from ..tensors import parse_target
 
 RING = click.Choice(sorted(RINGS), case_sensitive=False)
+_FORMAT_LIKE = re.compile(r"(mm:)?\d+x\d+x\d+", re.IGNORECASE)
 
 
 def _db_options(command):
@@ -62,33 +64,37 @@ def db_group():
     Your database ($FLIPGRAPH_DB or ~/.local/share/flipgraph/schemes.h5, or --db PATH) is
     read together with the shipped catalogue (schemes/catalogue.h5, read-only). Every scheme is
     verified before it is written; the same scheme (up to term order and scaling) is kept once.
+    Without --ring, `best` and `export` hand out only schemes valid over Z and Q (rings zt, z,
+    q) and `list` shows them first: a mod-2/mod-3 scheme computes wrong integer products.
 
     \b
       flipgraph db best 4x3x3                 # finds a 3x3x4 scheme through a symmetry
-      flipgraph db list 3x3x3 --ring z2
+      flipgraph db list 3x3x3 --ring z2       # also the schemes valid mod 2 only
       flipgraph db import ../shared/anchors   # files or whole folders, any supported format
       flipgraph db compare                    # our best ranks beside the best known ones
     """
 
 
 @db_group.command("list")
-@click.argument("fmt", required=False, metavar="[FORMAT]")
-@click.option("--ring", type=RING, help="only schemes valid over this ring")
+@click.argument("fmt", required=False, metavar="[TARGET]")
+@click.option("--ring", type=RING, help="only schemes valid over this ring (default: all, those "
+              "valid over Z/Q first)")
 @click.option("--rank", type=int, help="only this rank")
 @click.option("--max-rank", type=int, help="only ranks up to this")
 @click.option("--max-additions", type=int, help="only schemes with at most this many additions")
 @click.option("--limit", type=int, default=50, show_default=True, help="rows to print (0: all)")
 @_db_options
 def list_cmd(db, fmt, ring, rank, max_rank, max_additions, limit):
-    """List stored schemes, best first (rank, then additions).
+    """List stored schemes, best first (rank, then additions; without --ring the schemes
+    valid over Z/Q come before the mod-p ones).
 
-    FORMAT matches every permutation (4x3x3 also lists 3x3x4 schemes, which `db best` moves
-    through transpose/cyclic). ADDITIONS is naive (reduced in brackets when known).
+    TARGET is a format (matches every permutation: 4x3x3 also lists 3x3x4 schemes, which `db
+    best` moves through transpose/cyclic) or a stored target's id or name (user:…). ADDITIONS is
+    naive (reduced in brackets when known).
 
     Example: flipgraph db list 3x3x3 --ring zt --max-rank 23
     """
-    want = parse_format(fmt) if fmt else None
-    entries = db.query(want, ring=ring, rank=rank, max_rank=max_rank, max_additions=max_additions)
+    entries = db.query(fmt, ring=ring, rank=rank, max_rank=max_rank, max_additions=max_additions)
     if not entries:
         click.echo("no schemes match")
         return
@@ -96,6 +102,7 @@ def list_cmd(db, fmt, ring, rank, max_rank, max_additions, limit):
     _table([_HEADER] + [_entry_row(db, e) for e in shown])
     if len(shown) < len(entries):
         click.echo(f"... {len(entries) - len(shown)} more (use --limit 0)")
+    want = parse_target(fmt).format if fmt and _FORMAT_LIKE.fullmatch(fmt) else None
     if want and any(e.format != want for e in shown):
         click.echo(f"(formats other than {fmt} are permutations: `flipgraph db best {fmt}` moves them)")
 
@@ -132,25 +139,22 @@ def _describe(db: Database, entry: Entry, provenance: dict) -> None:
 
 
 @db_group.command("best")
-@click.argument("fmt", metavar="FORMAT")
-@click.option("--ring", type=RING, help="the best scheme valid over this ring")
+@click.argument("fmt", metavar="TARGET")
+@click.option("--ring", type=RING, help="the best scheme valid over this ring (default: valid "
+              "over Z and Q; z2/z3 only when asked)")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="also write the scheme to this file (format from the extension)")
 @_db_options
 def best_cmd(db, fmt, ring, output):
-    """The best stored scheme for FORMAT: lowest rank, then fewest additions.
+    """The best stored scheme for TARGET (a format NxMxP, or a stored target's id or name):
+    lowest rank, then fewest additions. Without --ring, only schemes valid over Z and Q count.
 
-    Any permutation of FORMAT is used through the transpose/cyclic symmetries; the answer says
-    which, and the scheme printed or written is a verified scheme of FORMAT itself.
+    Any permutation of a format is used through the transpose/cyclic symmetries; the answer says
+    which, and the scheme printed or written is a verified scheme of the format itself.
 
     Example: flipgraph db best 4x3x3 --ring zt -o best433.json
     """
-    n, m, p = parse_format(fmt)
-    found = db.best(n, m, p, ring=ring)
-    if found is None:
-        over = f" valid over {ring}" if ring else ""
-        raise FlipgraphError(f"no scheme for {fmt} (or a permutation){over} in {db.where()}")
-    scheme, entry = found
+    scheme, entry = _best(db, fmt, ring)
     _describe(db, entry, entry.provenance)
     click.echo(f"verified:   {scheme.format_str} rank {scheme.rank} over {scheme.ring.name}")
     if output:
@@ -158,6 +162,17 @@ def best_cmd(db, fmt, ring, output):
 
         io.save(scheme, output)
         click.echo(f"wrote {output}")
+
+
+def _best(db: Database, target: str, ring):
+    """db.best_for, or a one-line error (naming the mod-p schemes a default query left out)."""
+    found = db.best_for(target, ring=ring)
+    if found is not None:
+        return found
+    over = f" valid over {ring}" if ring else " valid over Z/Q"
+    hidden = sorted({e.ring for e in db.query(target)} - set(CHAR0_RINGS)) if not ring else []
+    hint = f" ({'/'.join(hidden)} schemes are stored: ask with --ring {hidden[0]})" if hidden else ""
+    raise FlipgraphError(f"no scheme for {target} (or a permutation){over} in {db.where()}{hint}")
 
 
 @db_group.command("import")
@@ -192,10 +207,11 @@ def import_cmd(db, paths, ring, strict):
 
 
 @db_group.command("export")
-@click.argument("fmt", required=False, metavar="[FORMAT]")
+@click.argument("fmt", required=False, metavar="[TARGET]")
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
-              help="a file (the best scheme of FORMAT) or, with --all, a folder")
-@click.option("--ring", type=RING, help="only schemes valid over this ring")
+              help="a file (the best scheme of TARGET) or, with --all, a folder")
+@click.option("--ring", type=RING, help="only schemes valid over this ring (default: the best "
+              "scheme valid over Z/Q; with --all every scheme)")
 @click.option("--all", "every", is_flag=True, help="export every matching scheme into the folder")
 @click.option("--suffix", default=".json", show_default=True,
               help="file type for --all (.json, .txt, .exp, ...: what flipgraph.io writes)")
@@ -203,9 +219,10 @@ def import_cmd(db, paths, ring, strict):
 def export_cmd(db, fmt, output, ring, every, suffix):
     """Write schemes out in any supported format.
 
-    Without --all: the best scheme of FORMAT (moved to FORMAT if needed) to the file OUTPUT,
-    whose extension picks the format. With --all: every matching scheme (stored orientation) to
-    the folder OUTPUT, one file per scheme named <format>_r<rank>_<ring>_<hash12><suffix>.
+    Without --all: the best scheme of TARGET (moved to its format if needed; valid over Z/Q
+    unless --ring says otherwise) to the file OUTPUT, whose extension picks the format. With
+    --all: every matching scheme (stored orientation, every ring unless --ring) to the folder
+    OUTPUT, one file per scheme named <format>_r<rank>_<ring>_<hash12><suffix>.
 
     Example: flipgraph db export 3x3x3 -o laderman.exp ; flipgraph db export --all -o out/
     """
@@ -213,17 +230,16 @@ def export_cmd(db, fmt, output, ring, every, suffix):
 
     if not every:
         if not fmt:
-            raise FlipgraphError("export: give a FORMAT (or --all to export a folder)")
-        found = db.best(*parse_format(fmt), ring=ring)
-        if found is None:
-            raise FlipgraphError(f"no scheme for {fmt} in {db.where()}")
-        io.save(found[0], output)
-        click.echo(f"wrote {output} ({found[1].format_str}, rank {found[1].rank})")
+            raise FlipgraphError("export: give a TARGET (or --all to export a folder)")
+        scheme, entry = _best(db, fmt, ring)
+        io.save(scheme, output)
+        click.echo(f"wrote {output} ({entry.format_str}, rank {entry.rank}, ring {scheme.ring.name})")
         return
-    entries = db.query(parse_format(fmt) if fmt else None, ring=ring)
+    entries = db.query(fmt, ring=ring)
     output.mkdir(parents=True, exist_ok=True)
     for e in entries:
-        io.save(db.get(e), output / f"{e.format_str}_r{e.rank}_{e.ring}_{e.hash[:12]}{suffix}")
+        stem = e.format_str.replace(":", "-")
+        io.save(db.get(e), output / f"{stem}_r{e.rank}_{e.ring}_{e.hash[:12]}{suffix}")
     click.echo(f"wrote {len(entries)} scheme(s) to {output}")
 
 
@@ -235,9 +251,11 @@ def stats_cmd(db):
     Example: flipgraph db stats --db my.h5
     """
     info = db.stats()
-    click.echo(f"schema version {info['schema_version']}; {info['schemes']} scheme(s)")
+    click.echo(f"{info['schemes']} scheme(s); this flipgraph writes schema version "
+               f"{info['schema_version']}")
     for path, facts in info["files"].items():
-        click.echo(f"  {path}: {facts['schemes']} scheme(s), {facts['bytes']} bytes")
+        click.echo(f"  {path}: {facts['schemes']} scheme(s), {facts['bytes']} bytes, "
+                   f"schema version {facts['schema_version']}")
     if info["rings"]:
         click.echo("rings:   " + ", ".join(f"{k} {v}" for k, v in sorted(info["rings"].items())))
         click.echo("formats: " + ", ".join(f"{k} {v}" for k, v in sorted(info["formats"].items())))
@@ -281,6 +299,8 @@ def compare_cmd(db, table_path, max_dim, only_ours):
     rings = ["z2", "z3", "zt", "z", "q"]
     ours: dict[tuple[int, int, int], dict[str, int]] = {}
     for e in db.entries():
+        if e.format is None:                   # not a matrix multiplication
+            continue
         key = tuple(sorted(e.format))
         for ring in rings:
             if e.ring in usable_rings(ring):

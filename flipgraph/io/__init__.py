@@ -32,12 +32,11 @@ Example::
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from ..atomic import write_text
 from ..errors import FormatError
 from ..scheme import Scheme
 from . import alphatensor, exp, listing, maple, native, perminov
@@ -156,29 +155,13 @@ def load_with_meta(path, ring=None) -> tuple[Scheme, dict]:
 def save(scheme: Scheme, path, fmt: str | None = None, meta: dict | None = None) -> None:
     """Write ``scheme`` to ``path`` in ``fmt`` (default: by suffix; ``.json`` is native). ``meta``
     (a JSON-serialisable dict) is kept by the native format only. The file is written to a
-    temporary file in the same folder and renamed, so a failure never leaves half a file."""
+    temporary file in the same folder and renamed (:mod:`flipgraph.atomic`), so a failure never
+    leaves half a file."""
     out_format = format_of(path, fmt, for_writing=True)
     if not scheme.target.is_matmul and out_format.name not in ("native", "txt"):
         raise FormatError(f"{path}: {out_format.name} files hold matrix-multiplication schemes only; "
                           f"write {scheme.target.name} as native .json or a .txt listing")
-    text = out_format.write(scheme, meta)
-    folder = Path(path).resolve().parent
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, delete=False,
-                                         prefix=f".{Path(path).name}.", suffix=".tmp")
-    try:
-        with handle:
-            handle.write(text)
-        os.chmod(handle.name, 0o666 & ~_umask())
-        os.replace(handle.name, path)
-    except BaseException:
-        os.unlink(handle.name)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    write_text(path, out_format.write(scheme, meta))
 
 
 def _is_native(path) -> bool:

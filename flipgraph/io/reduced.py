@@ -20,6 +20,7 @@ import json
 from fractions import Fraction
 from pathlib import Path
 
+from ..atomic import write_text
 from ..errors import FormatError
 from ..rings import Z2, smallest_ring
 from ..slp import SLP
@@ -102,7 +103,7 @@ def reduced_dict(slp: SLP) -> dict:
 
 def write_reduced(slp: SLP, path) -> None:
     """Write :func:`reduced_dict` as JSON."""
-    Path(path).write_text(json.dumps(reduced_dict(slp), indent=1) + "\n")
+    write_text(path, json.dumps(reduced_dict(slp), indent=1) + "\n")
 
 
 def _output_order(name: str):

@@ -1,0 +1,25 @@
+"""The scheme database: verified schemes of any target in HDF5 files, deduplicated by canonical
+hash, keyed by target id (schema version 2; version-1 files are read and upgraded on write).
+
+    store       Database, Entry, where the user database and the shipped catalogue live
+    layout      the HDF5 file layout (schema versions 1 and 2)
+    catalogue   build_catalogue: the shipped catalogue from the classics and our own searches
+    best_known  best_known: the table of best known ranks
+
+Example::
+
+    >>> from flipgraph import classics
+    >>> from flipgraph.db import Database
+    >>> db = Database("/tmp/my.h5")                                    # doctest: +SKIP
+    >>> db.add(classics.strassen(), {"source": "flipgraph.classics.strassen"})
+    ('5f1c…', True)
+    >>> scheme, entry = db.best(2, 2, 2)                  # valid over Z/Q unless a ring is asked
+"""
+from .best_known import best_known
+from .catalogue import build_catalogue
+from .layout import KIND, SCHEMA_VERSION
+from .store import (CHAR0_RINGS, Database, Entry, default_database, shipped_path, usable_rings,
+                    user_path)
+
+__all__ = ["Database", "Entry", "default_database", "user_path", "shipped_path", "usable_rings",
+           "CHAR0_RINGS", "best_known", "build_catalogue", "SCHEMA_VERSION", "KIND"]

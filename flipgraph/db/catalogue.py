@@ -1,0 +1,30 @@
+"""Building the shipped catalogue (schemes/catalogue.h5): the classic hand-written schemes and
+the results of this engine's own searches, each with its provenance."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import FlipgraphError
+from .store import Database, shipped_path
+
+
+def build_catalogue(path: str | Path | None = None, runs=()) -> list[tuple[str, bool]]:
+    """Add the classic hand-written schemes (flipgraph.classics) to the shipped catalogue
+    (default: :func:`~flipgraph.db.shipped_path`), and the results of ``flipgraph search`` runs:
+    each folder in ``runs`` contributes its lifted.json (else best.json) with the search's own
+    provenance (recipe, seed, engine, date). Only searches made by this engine are accepted.
+    Idempotent."""
+    from .. import io
+    from ..classics import CLASSICS
+
+    items = [(make(), {"source": f"flipgraph.classics.{name}", "method": "hand-written"})
+             for name, make in CLASSICS.items()]
+    for run in runs:
+        run = Path(run)
+        file = run / "lifted.json" if (run / "lifted.json").exists() else run / "best.json"
+        scheme, meta = io.load_with_meta(file)
+        if meta.get("source") != "flipgraph search":
+            raise FlipgraphError(f"{file}: not the result of a flipgraph search; the shipped "
+                                 f"catalogue holds only schemes this engine found")
+        items.append((scheme, {**meta, "method": "search" + (" + lift" if "lifted" in meta else "")}))
+    return Database(path or shipped_path()).add_many(items)
