@@ -12,6 +12,7 @@ Public API::
     multiply                  C = A·B by generated Strassen-like routines (flipgraph.codegen)
 """
 from . import classics
+from ._version import __version__
 from .errors import FlipgraphError, FormatError, SchemeError
 from .lift import LiftResult, lift
 from .rings import Q, Z, Z2, Z3, ZT, ring
@@ -21,7 +22,6 @@ from .io import load, save
 from .walks import SearchResult, search
 from .codegen import multiply
 
-__version__ = "0.1.0"
 
 __all__ = ["Scheme", "standard", "ring", "Z2", "Z3", "ZT", "Z", "Q", "verify", "classics",
            "load", "save", "lift", "LiftResult", "search", "SearchResult", "multiply", "FlipgraphError", "FormatError", "SchemeError",

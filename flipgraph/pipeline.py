@@ -207,7 +207,7 @@ def run_search_job(settings, *, out_dir=None, lift_to: str | None = None, save: 
 
 def provenance(settings, result, config, lift_to: str | None) -> dict:
     """The meta written with a search result: what ran, with which settings, on what."""
-    from . import __version__
+    from ._version import __version__
 
     return {"source": "flipgraph search", "target": settings.target.id,
             "format": settings.target.label, "ring": settings.ring, "seed": settings.seed,

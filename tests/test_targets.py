@@ -214,3 +214,33 @@ def test_flip_cpd_anchors_verify_against_our_targets(name, ring, k):
         pos += r * size
     scheme = Scheme(target, *mats, "q")
     assert pos == len(values) and verify(scheme) and recursive_products(scheme) == k
+
+
+# --------------------------------------------------------------------------- end to end
+def test_a_user_target_goes_through_search_verify_lift_database_and_files(tmp_path):
+    """The 3x3 product A·Aᵀ with its symmetric output stored once, built by hand as COO data:
+    a Z2 search below the standard rank, exact verification, a lift to Z, the database and a
+    native file round trip — nothing on the way assumes matrix multiplication."""
+    import flipgraph
+    from flipgraph.db import Database
+    from flipgraph.lift import lift
+
+    upper = [(i, k) for i in range(3) for k in range(i, 3)]
+    target = from_coo((9, 9, 6), [(3 * i + j, 3 * k + j, z, 1) for z, (i, k) in enumerate(upper)
+                                  for j in range(3)], name="aat:3")
+    assert target.nnz == 18
+    result = flipgraph.search(target, ring="z2", target_rank=17, time_limit=60, seed=2)
+    found = result.scheme
+    assert found.target == target and found.rank <= 17
+    assert verify(found) and found.ring.name == "z2"
+    lifted = lift(found)
+    assert lifted.ok and lifted.scheme.target == target and verify(lifted.scheme, "z")
+    db = Database(tmp_path / "db.h5")
+    key, added = db.add(lifted.scheme, {"source": "test"})
+    assert added and not db.add(lifted.scheme)[1]
+    best, entry = db.best_for(target)
+    assert best == lifted.scheme and best.target.name == "aat:3" and entry.rank == lifted.scheme.rank
+    assert Database(tmp_path / "db.h5").best_for(target.id)[0] == best       # reopened, by id
+    path = tmp_path / "aat.json"
+    io.save(best, path)
+    assert io.load(path) == best and json.loads(path.read_text())["target"]["id"] == target.id

@@ -407,7 +407,7 @@ def _prepare(item, position: int):
     verdict = verify(scheme)
     if not verdict:
         raise SchemeError(f"{label}: refusing to store an invalid {scheme.format_str} scheme: {verdict}")
-    from .. import __version__
+    from .._version import __version__
 
     provenance.setdefault("engine_version", __version__)
     provenance.setdefault("date", datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
