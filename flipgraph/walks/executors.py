@@ -33,6 +33,9 @@ _PR_SET_PDEATHSIG = 1
 
 
 class Executor(Protocol):
+    """Runs the strategies until each is done, ``time_limit`` seconds pass or ``on_report``
+    returns True (see the module docstring)."""
+
     def run(self, strategies: Sequence[PoolStrategy], time_limit: float | None,
             on_report: OnReport) -> None: ...
 

@@ -13,7 +13,7 @@ slots into a :class:`WalkResult`. Packed factors: see :mod:`flipgraph.walks.pack
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -23,8 +23,7 @@ from .packing import RING_CODES
 _NO_BEST = np.zeros((3, 0), np.uint64)
 
 
-@dataclass(frozen=True)
-class WalkResult:
+class WalkResult(NamedTuple):
     """What one walk did. The packed array walked on holds the final scheme in terms 0..rank-1."""
 
     rank: int                          # rank at the end of the walk
@@ -76,10 +75,9 @@ class Walker:
         best = np.zeros_like(F) if keep_best else _NO_BEST
         final = _kernel_walk(F, rank, self._code, target_rank, max_moves, plus_after, max_rank,
                              self._rng, self._out, best)
-        flips, plus, rejected, best_nonzeros, best_rank = (int(x) for x in self._out)
-        return WalkResult(rank=int(final), flips=flips, plus=plus, rejected=rejected,
-                          best_rank=best_rank, best_nonzeros=best_nonzeros,
-                          best=best[:, :best_rank].copy() if keep_best else None)
+        flips, plus, rejected, best_nonzeros, best_rank = self._out.tolist()
+        return WalkResult(final, flips, plus, rejected, best_rank, best_nonzeros,
+                          best[:, :best_rank].copy() if keep_best else None)
 
 
 def warm_up() -> None:
