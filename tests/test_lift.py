@@ -127,7 +127,6 @@ def test_sandwiched_laderman_mod_2_lifts_to_z(seed):
     source = s.mod(2)
     result = lift(source)
     check_lift(result, source, {"zt", "z"})
-    assert result.seconds < 3      # measured ≤ 0.25 s each; generous for a loaded machine
 
 
 def test_strassen_squared_sandwiched_4x4x4_rank_49_lifts():
@@ -143,7 +142,6 @@ def test_strassen_squared_sandwiched_4x4x4_rank_49_lifts():
     source = sandwich(sq, *(unimodular(4, rng, 4) for _ in range(3))).mod(2)
     result = lift(source)
     check_lift(result, source, {"zt", "z"})
-    assert result.seconds < 10
 
 
 # ------------------------------------------------------------------ Z3 and rationals
@@ -210,7 +208,6 @@ def test_moosbauer_444_47_mod2_does_not_lift():
     result = lift(source)
     assert not result.ok and result.proven and result.scheme is None
     assert "inconsistent" in result.reason and "no lift to Z" in result.reason
-    assert result.seconds <= 5
 
 
 def test_alphatensor_f2_444_rank_47_does_not_lift():
@@ -218,7 +215,6 @@ def test_alphatensor_f2_444_rank_47_does_not_lift():
     assert source.rank == 47 and source.ring.name == "z2" and verify(source)
     result = lift(source)
     assert not result.ok and result.proven and "inconsistent" in result.reason
-    assert result.seconds <= 5
 
 
 @pytest.mark.parametrize("name", ["3x3x3_m23_Z.json", "4x4x4_m49_ZT.json"])
@@ -227,7 +223,6 @@ def test_perminov_schemes_mod_2_lift_to_z(name):
     source = original.mod(2)
     result = lift(source)
     check_lift(result, source, {"zt", "z"})
-    assert result.seconds <= 10
 
 
 @pytest.mark.slow

@@ -1,5 +1,4 @@
 """Exact Brent-equation verification."""
-import time
 from fractions import Fraction
 
 import numpy as np
@@ -58,8 +57,7 @@ def test_large_coefficients_do_not_overflow():
     assert not verify(scaled)           # every product is off by a factor 2**80
 
 
-def test_verify_is_vectorised():
+def test_verify_checks_a_big_standard_scheme():
+    """Timings live in benchmarks/bench_core.py; here only the answer."""
     s = standard(5, 5, 5)
-    start = time.perf_counter()
     assert verify(s)
-    assert time.perf_counter() - start < 0.5
