@@ -287,8 +287,14 @@ def from_json(data) -> Target:
                                             or not all(isinstance(x, int) and not isinstance(x, bool)
                                                        for x in row) for row in entries):
         raise SchemeError("target 'entries' must be a list of [i, j, k, coefficient] integer rows")
+    ident = data.get("id")
+    if isinstance(ident, str) and not ident.startswith("user:"):
+        built = from_id(ident)                      # a built-in target written out in full
+        if built.sizes != tuple(data["sizes"]) or built.entries.tolist() != sorted(entries):
+            raise SchemeError(f"target {ident!r}: the entries given are not those of {ident}")
+        return built
     target = from_coo(data["sizes"], entries, data.get("name"))
-    if "id" in data and data["id"] != target.id:
+    if ident is not None and ident != target.id:
         raise SchemeError(f"target id {data['id']!r} does not match its entries ({target.id})")
     return target
 

@@ -244,3 +244,14 @@ def test_a_user_target_goes_through_search_verify_lift_database_and_files(tmp_pa
     path = tmp_path / "aat.json"
     io.save(best, path)
     assert io.load(path) == best and json.loads(path.read_text())["target"]["id"] == target.id
+
+
+def test_structured_target_round_trips_through_the_database(tmp_path):
+    from flipgraph.db import Database
+
+    s = standard(structured("kg", 3))
+    db = Database(tmp_path / "db.h5")
+    db.add(s, {"source": "test"})
+    back, entry = Database(tmp_path / "db.h5").best_for("kg:3")
+    assert back == s and back.target == structured("kg", 3) and entry.rank == s.rank
+    assert Database(tmp_path / "db.h5").check() == []
