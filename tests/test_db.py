@@ -491,6 +491,8 @@ def test_version_1_database_is_read_and_upgraded_on_write(tmp_path):
     assert scheme == classics.laderman() and entry.provenance == {"source": "v1"}
     assert db.stats()["files"][str(path)]["schema_version"] == 1
     assert path.read_bytes() == before                         # reading never changes the file
+    assert db.add(classics.strassen())[1] is False
+    assert path.read_bytes() == before                         # nor does a write of nothing new
     key, added = db.add(classics.winograd())
     assert added
     with h5py.File(path) as f:
