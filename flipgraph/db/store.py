@@ -297,7 +297,7 @@ class Database:
         transpose/cyclic (``entry.symmetry`` says which). The result is verified; None if no
         such scheme is stored."""
         over = as_ring(ring) if ring is not None else None
-        fmt = _wanted(target)[1]
+        fmt = resolve_target(target)[1]
         ranked = []
         for entry in self.query(target, ring=over or "q"):
             word, additions = (), entry.additions
@@ -372,8 +372,10 @@ class Database:
 _FORMAT_LIKE = re.compile(r"[\d\sx,*]+|mm:.*", re.IGNORECASE)
 
 
-def _wanted(target) -> tuple[str, tuple[int, int, int] | None] | None:
-    """(id or name, format or None) of a query's target; None for no target."""
+def resolve_target(target) -> tuple[str, tuple[int, int, int] | None] | None:
+    """(id or name, format or None) of what a query names as its target — a Target, an id, a
+    stored target's name, a format (n, m, p) or "NxMxP"; None for None. SchemeError for a
+    malformed format such as "3x3"."""
     if target is None:
         return None
     if isinstance(target, Target):
@@ -386,7 +388,7 @@ def _wanted(target) -> tuple[str, tuple[int, int, int] | None] | None:
 
 def _matcher(target, symmetric: bool):
     """A predicate on entries: does the entry decompose ``target``?"""
-    wanted = _wanted(target)
+    wanted = resolve_target(target)
     if wanted is None:
         return lambda e: True
     ident, fmt = wanted
