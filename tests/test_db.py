@@ -151,6 +151,7 @@ def test_query_filters(db):
     assert [e.rank for e in db.query((2, 2, 2))] == [7, 8]
     assert {e.format for e in db.query((3, 2, 2))} == {(2, 2, 3)}
     assert db.query((3, 2, 2), symmetric=False) == []
+    assert db.query(format=(2, 2, 3), symmetric=False) == db.query("mm:2x2x3", symmetric=False) != []
     assert [e.rank for e in db.query(max_rank=8)] == [7, 8]
     assert [e.rank for e in db.query(rank=23)] == [23]
     assert all(e.additions <= 20 for e in db.query(max_additions=20))

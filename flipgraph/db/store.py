@@ -245,7 +245,7 @@ class Database:
         return len(self.entries())
 
     def query(self, target=None, ring=None, rank=None, max_rank=None, max_additions=None,
-              symmetric: bool = True) -> list[Entry]:
+              symmetric: bool = True, *, format=None) -> list[Entry]:
         """Entries matching every given filter, best first: rank, then additions — and without
         ``ring``, every scheme valid over Z/Q before the mod-p ones.
 
@@ -254,7 +254,8 @@ class Database:
         too (they become this format through transpose/cyclic; :meth:`best` applies the move).
         ``ring``: schemes valid over that ring (zt schemes are valid everywhere; z ⊂ q; zt and z
         schemes count for z2/z3 too, q ones do not). ``max_additions`` is on the stored
-        orientation."""
+        orientation. ``format=`` is the version-1 name of ``target``."""
+        target = format if target is None else target
         usable = usable_rings(ring) if ring is not None else None
         match = _matcher(target, symmetric)
         out = [e for e in self.entries()
