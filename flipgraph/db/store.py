@@ -300,7 +300,7 @@ class Database:
         over = as_ring(ring) if ring is not None else None
         fmt = resolve_target(target)[1]
         ranked = []
-        for entry in self.query(target, ring=over or "q"):
+        for entry in self.query(target, ring=over if over is not None else "q"):
             word, additions = (), entry.additions
             if fmt is not None:
                 word, output_role = _symmetry_word(entry.format, fmt)
