@@ -151,6 +151,7 @@ def test_query_filters(db):
     assert [e.rank for e in db.query((2, 2, 2))] == [7, 8]
     assert {e.format for e in db.query((3, 2, 2))} == {(2, 2, 3)}
     assert db.query((3, 2, 2), symmetric=False) == []
+    assert db.query(format=(2, 2, 3), symmetric=False) == db.query("mm:2x2x3", symmetric=False) != []
     assert [e.rank for e in db.query(max_rank=8)] == [7, 8]
     assert [e.rank for e in db.query(rank=23)] == [23]
     assert all(e.additions <= 20 for e in db.query(max_additions=20))
@@ -491,6 +492,8 @@ def test_version_1_database_is_read_and_upgraded_on_write(tmp_path):
     assert scheme == classics.laderman() and entry.provenance == {"source": "v1"}
     assert db.stats()["files"][str(path)]["schema_version"] == 1
     assert path.read_bytes() == before                         # reading never changes the file
+    assert db.add(classics.strassen())[1] is False
+    assert path.read_bytes() == before                         # nor does a write of nothing new
     key, added = db.add(classics.winograd())
     assert added
     with h5py.File(path) as f:

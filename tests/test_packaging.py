@@ -16,6 +16,8 @@ REPO = Path(__file__).resolve().parents[1]
 def test_every_subpackage_is_listed_in_pyproject():
     config = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
     tree = {".".join(p.parent.relative_to(REPO).parts) for p in (REPO / "flipgraph").rglob("__init__.py")}
+    missing = tree - set(config["packages"])
+    assert not missing, f"add {sorted(missing)} to [tool.setuptools] packages in pyproject.toml"
     assert set(config["packages"]) == tree | {"flipgraph.catalogue"}
     assert config["package-dir"] == {"flipgraph.catalogue": "schemes"}
     assert "catalogue.h5" in config["package-data"]["flipgraph.catalogue"]

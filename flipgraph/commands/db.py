@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from pathlib import Path
 
 import click
 
 from ..db import (CHAR0_RINGS, Database, Entry, best_known, build_catalogue, default_database,
-                  shipped_path, usable_rings)
+                  resolve_target, shipped_path, usable_rings)
 from ..errors import FlipgraphError
 from ..rings import RINGS
-from ..tensors import parse_target
 
 RING = click.Choice(sorted(RINGS), case_sensitive=False)
-_FORMAT_LIKE = re.compile(r"(mm:)?\d+x\d+x\d+", re.IGNORECASE)
 
 
 def _db_options(command):
@@ -102,7 +99,7 @@ def list_cmd(db, fmt, ring, rank, max_rank, max_additions, limit):
     _table([_HEADER] + [_entry_row(db, e) for e in shown])
     if len(shown) < len(entries):
         click.echo(f"... {len(entries) - len(shown)} more (use --limit 0)")
-    want = parse_target(fmt).format if fmt and _FORMAT_LIKE.fullmatch(fmt) else None
+    want = resolve_target(fmt)[1] if fmt else None
     if want and any(e.format != want for e in shown):
         click.echo(f"(formats other than {fmt} are permutations: `flipgraph db best {fmt}` moves them)")
 
@@ -172,7 +169,8 @@ def _best(db: Database, target: str, ring):
     over = f" valid over {ring}" if ring else " valid over Z/Q"
     hidden = sorted({e.ring for e in db.query(target)} - set(CHAR0_RINGS)) if not ring else []
     hint = f" ({'/'.join(hidden)} schemes are stored: ask with --ring {hidden[0]})" if hidden else ""
-    raise FlipgraphError(f"no scheme for {target} (or a permutation){over} in {db.where()}{hint}")
+    what = f"{target} (or a permutation)" if resolve_target(target)[1] else f"target {target!r}"
+    raise FlipgraphError(f"no scheme for {what}{over} in {db.where()}{hint}")
 
 
 @db_group.command("import")

@@ -18,8 +18,8 @@ Example::
 from .best_known import best_known
 from .catalogue import build_catalogue
 from .layout import KIND, SCHEMA_VERSION
-from .store import (CHAR0_RINGS, Database, Entry, default_database, shipped_path, usable_rings,
-                    user_path)
+from .store import (CHAR0_RINGS, Database, Entry, default_database, resolve_target, shipped_path,
+                    usable_rings, user_path)
 
 __all__ = ["Database", "Entry", "default_database", "user_path", "shipped_path", "usable_rings",
-           "CHAR0_RINGS", "best_known", "build_catalogue", "SCHEMA_VERSION", "KIND"]
+           "resolve_target", "CHAR0_RINGS", "best_known", "build_catalogue", "SCHEMA_VERSION", "KIND"]

@@ -11,7 +11,8 @@ only when asked for that ring, and :meth:`Database.query` lists them after the o
 
 Fault safety: every write takes an exclusive ``fcntl.flock`` on ``<file>.lock``, reads the file
 into memory (upgrading a version-1 file), applies the changes there and writes the new file with
-:func:`flipgraph.atomic.write_bytes` (temporary file, fsync, ``os.replace``, fsync of the folder).
+:func:`flipgraph.atomic.write_bytes` (temporary file, fsync, ``os.replace``, fsync of the folder);
+a batch that changes nothing leaves the file as it is.
 A scheme is acknowledged when :meth:`Database.add` returns; a process killed at any moment, or a
 full disk, leaves the old file or the new one, never a half-written one. Every scheme is verified
 (:func:`flipgraph.verify`) before it is written.
@@ -195,15 +196,16 @@ class Database:
             else:
                 todo.append((position, record))
         if todo:
-            with self._transaction() as f:
+            with self._transaction() as (f, changed):
                 for position, record in todo:
-                    out[position] = _write(f, *record)
+                    out[position] = _write(f, changed, *record)
         return out
 
     @contextmanager
     def _transaction(self):
         """Exclusive lock; yield an in-memory copy of the database (upgraded to the current
-        schema) to change; then replace the file with it atomically."""
+        schema) and a list, to which the caller appends what it changed; then, if anything was,
+        replace the file with the copy atomically."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             lock = open(f"{self.path}.lock", "a")
@@ -213,10 +215,12 @@ class Database:
             fcntl.flock(lock, fcntl.LOCK_EX)
             for stale in self.path.parent.glob(atomic.temporary_pattern(self.path)):
                 stale.unlink(missing_ok=True)          # left by a killed writer (we hold the lock)
+            changed = []
             with layout.in_memory(self.path) as f:
-                yield f
-                data = layout.image(f)
-            atomic.write_bytes(self.path, data)
+                yield f, changed
+                data = layout.image(f) if changed else None
+            if data is not None:
+                atomic.write_bytes(self.path, data)
 
     # ------------------------------------------------------------- reading
     def files(self) -> list[Path]:
@@ -241,7 +245,7 @@ class Database:
         return len(self.entries())
 
     def query(self, target=None, ring=None, rank=None, max_rank=None, max_additions=None,
-              symmetric: bool = True) -> list[Entry]:
+              symmetric: bool = True, *, format=None) -> list[Entry]:
         """Entries matching every given filter, best first: rank, then additions — and without
         ``ring``, every scheme valid over Z/Q before the mod-p ones.
 
@@ -250,7 +254,8 @@ class Database:
         too (they become this format through transpose/cyclic; :meth:`best` applies the move).
         ``ring``: schemes valid over that ring (zt schemes are valid everywhere; z ⊂ q; zt and z
         schemes count for z2/z3 too, q ones do not). ``max_additions`` is on the stored
-        orientation."""
+        orientation. ``format=`` is the version-1 name of ``target``."""
+        target = format if target is None else target
         usable = usable_rings(ring) if ring is not None else None
         match = _matcher(target, symmetric)
         out = [e for e in self.entries()
@@ -293,9 +298,9 @@ class Database:
         transpose/cyclic (``entry.symmetry`` says which). The result is verified; None if no
         such scheme is stored."""
         over = as_ring(ring) if ring is not None else None
-        fmt = _wanted(target)[1]
+        fmt = resolve_target(target)[1]
         ranked = []
-        for entry in self.query(target, ring=over or "q"):
+        for entry in self.query(target, ring=over if over is not None else "q"):
             word, additions = (), entry.additions
             if fmt is not None:
                 word, output_role = _symmetry_word(entry.format, fmt)
@@ -368,8 +373,10 @@ class Database:
 _FORMAT_LIKE = re.compile(r"[\d\sx,*]+|mm:.*", re.IGNORECASE)
 
 
-def _wanted(target) -> tuple[str, tuple[int, int, int] | None] | None:
-    """(id or name, format or None) of a query's target; None for no target."""
+def resolve_target(target) -> tuple[str, tuple[int, int, int] | None] | None:
+    """(id or name, format or None) of what a query names as its target — a Target, an id, a
+    stored target's name, a format (n, m, p) or "NxMxP"; None for None. SchemeError for a
+    malformed format such as "3x3"."""
     if target is None:
         return None
     if isinstance(target, Target):
@@ -382,7 +389,7 @@ def _wanted(target) -> tuple[str, tuple[int, int, int] | None] | None:
 
 def _matcher(target, symmetric: bool):
     """A predicate on entries: does the entry decompose ``target``?"""
-    wanted = _wanted(target)
+    wanted = resolve_target(target)
     if wanted is None:
         return lambda e: True
     ident, fmt = wanted
@@ -429,7 +436,9 @@ def _better(metrics: dict, reduced: int | None) -> bool:
     return new is not None and (reduced is None or new < reduced)
 
 
-def _write(f: h5py.File, scheme: Scheme, key: str, provenance: dict, metrics: dict) -> tuple[str, bool]:
+def _write(f: h5py.File, changed: list, scheme: Scheme, key: str, provenance: dict,
+           metrics: dict) -> tuple[str, bool]:
+    """Store one prepared scheme in ``f``; append its key to ``changed`` if ``f`` changed."""
     reduced = metrics.get("reduced_additions")
     if key in f["schemes"]:
         stored = int(f["schemes"][key].attrs["reduced_additions"])
@@ -437,11 +446,13 @@ def _write(f: h5py.File, scheme: Scheme, key: str, provenance: dict, metrics: di
         if not _smaller(scheme.ring.name, f["schemes"][key].attrs["ring"]):
             if _better(metrics, stored):
                 layout.set_reduced_additions(f, key, reduced)
+                changed.append(key)
             return key, False
         if not _better(metrics, stored):      # the same scheme in a smaller ring replaces it
             reduced = stored
     layout.write_scheme(f, scheme, key, provenance, reduced, _naive_by_output(scheme),
                         stability_factor(scheme))
+    changed.append(key)
     return key, True
 
 
