@@ -14,6 +14,7 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import atomic
 from .errors import FlipgraphError
 
 __all__ = ["RunLog", "read_log", "rank_plot", "time_to_rank_plot", "times_to_rank", "FORMATS"]
@@ -83,6 +84,13 @@ def _check_output(output) -> Path:
     return output
 
 
+def _save(fig, output: Path, dpi: int) -> None:
+    """Write the figure atomically (a temporary file renamed over ``output``)."""
+    fig.tight_layout()
+    with atomic.replacing(output) as tmp:
+        fig.savefig(tmp, format=output.suffix[1:].lower(), dpi=dpi)
+
+
 def _title(runs: list[RunLog], title: str | None) -> str:
     if title:
         return title
@@ -125,8 +133,7 @@ def rank_plot(paths, output, *, x: str = "time", log_x: bool = True, target: int
     ax.grid(True, alpha=0.3, which="both")
     if len(runs) <= 12 or target or best_known:
         ax.legend(fontsize="small", ncol=2 if len(runs) > 6 else 1)
-    fig.tight_layout()
-    fig.savefig(output, dpi=dpi)
+    _save(fig, output, dpi)
     plt.close(fig)
     return output
 
@@ -170,7 +177,6 @@ def time_to_rank_plot(paths, output, *, ranks: list[int] | None = None, title: s
     ax.set_title(title or _title(runs, None).replace("best rank", "time to rank"))
     ax.grid(True, alpha=0.3, which="both")
     ax.legend(fontsize="small")
-    fig.tight_layout()
-    fig.savefig(output, dpi=dpi)
+    _save(fig, output, dpi)
     plt.close(fig)
     return output
