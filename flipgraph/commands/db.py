@@ -220,7 +220,9 @@ def export_cmd(db, fmt, output, ring, every, suffix):
     Without --all: the best scheme of TARGET (moved to its format if needed; valid over Z/Q
     unless --ring says otherwise) to the file OUTPUT, whose extension picks the format. With
     --all: every matching scheme (stored orientation, every ring unless --ring) to the folder
-    OUTPUT, one file per scheme named <format>_r<rank>_<ring>_<hash12><suffix>.
+    OUTPUT, one file per scheme named <format>_r<rank>_<ring>_<hash12><suffix> (schemes of
+    structured or user targets as native .json when the suffix's format holds only matrix
+    multiplication).
 
     Example: flipgraph db export 3x3x3 -o laderman.exp ; flipgraph db export --all -o out/
     """
@@ -235,10 +237,17 @@ def export_cmd(db, fmt, output, ring, every, suffix):
         return
     entries = db.query(fmt, ring=ring)
     output.mkdir(parents=True, exist_ok=True)
+    matmul_only = io.format_of(f"x{suffix}", for_writing=True).name not in ("native", "txt")
+    native = 0
     for e in entries:
         stem = e.format_str.replace(":", "-")
-        io.save(db.get(e), output / f"{stem}_r{e.rank}_{e.ring}_{e.hash[:12]}{suffix}")
-    click.echo(f"wrote {len(entries)} scheme(s) to {output}")
+        scheme = db.get(e)
+        ext = ".json" if matmul_only and not scheme.target.is_matmul else suffix
+        native += ext != suffix
+        io.save(scheme, output / f"{stem}_r{e.rank}_{e.ring}_{e.hash[:12]}{ext}")
+    note = f" ({native} of other targets as native .json: {suffix} holds matrix multiplication only)" \
+        if native else ""
+    click.echo(f"wrote {len(entries)} scheme(s) to {output}{note}")
 
 
 @db_group.command("stats")
