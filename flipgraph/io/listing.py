@@ -24,10 +24,10 @@ import numpy as np
 from ..errors import FormatError, SchemeError
 from ..rings import ring as as_ring
 from ..scheme import Scheme, parse_format
-from .common import build, choose_ring, signed_values
+from .common import build_read, check_size, signed_values
 from .forms import parse_at
 
-_PRODUCT = re.compile(r"\s*m(\d+)\s*=(.*)$")
+_PRODUCT = re.compile(r"\s*m(\d{1,9})\s*=(.*)$")
 _OUTPUT = re.compile(r"\s*(c[^=]*?)\s*=(.*)$")
 _DIRECTIVE = re.compile(r"#\s*(format|ring)\s*:\s*(\S+)\s*$")
 
@@ -102,6 +102,17 @@ def output_lines(scheme: Scheme) -> list[str]:
     return [f"{name} = {form_text(W[:, c], mn)}" for c, name in enumerate(entry_names("c", n, p))]
 
 
+def ring_directive(line: str, where: str) -> str | None:
+    """The ring named by a ``# ring: R`` line, else None; an unknown ring is a FormatError."""
+    directive = _DIRECTIVE.match(line.strip())
+    if not directive or directive.group(1) != "ring":
+        return None
+    try:
+        return as_ring(directive.group(2)).name
+    except SchemeError as exc:
+        raise FormatError(f"{where}: {exc}") from None
+
+
 def parse(text: str, where: str, ring=None) -> Scheme:
     """The scheme in listing text (see the module docstring)."""
     items, fmt, flag = [], None, None
@@ -116,11 +127,16 @@ def parse(text: str, where: str, ring=None) -> Scheme:
                 raise FormatError(f"{where}: line {number}: {exc}") from None
         elif stripped and not stripped.startswith("#"):
             items.append((f"{where}: line {number}", stripped))
-    return parse_lines(items, where, fmt, ring if ring is not None else flag)
+    return parse_lines(items, where, fmt, ring, flag)
 
 
-def parse_lines(items: list[tuple[str, str]], where: str, fmt=None, ring=None) -> Scheme:
-    """The scheme in located lines ``(location, "m1 = ...")`` / ``(location, "c11 = ...")``."""
+def parse_lines(items: list[tuple[str, str]], where: str, fmt=None, ring=None, flag=None) -> Scheme:
+    """The scheme in located lines ``(location, "m1 = ...")`` / ``(location, "c11 = ...")``;
+    ``ring`` is the caller's ring, ``flag`` the file's (see :func:`~flipgraph.io.common.build_read`).
+    With ``fmt`` given, long digit runs (``a311``) are split where only one split fits."""
+    if not items:
+        raise FormatError(f"{where}: no products (an empty scheme file)")
+    shapes = dict(zip("abc", ((fmt[0], fmt[1]), (fmt[1], fmt[2]), (fmt[0], fmt[2])))) if fmt else {}
     products, outputs = {}, []
     for loc, line in items:
         product, output = _PRODUCT.match(line), _OUTPUT.match(line)
@@ -132,9 +148,10 @@ def parse_lines(items: list[tuple[str, str]], where: str, fmt=None, ring=None) -
             if len(groups) != 2:
                 raise FormatError(f"{loc}: expected m{q} = (a-form)(b-form), found {len(groups)} "
                                   f"parenthesised factor(s)")
-            products[q] = (loc, parse_at(groups[0], "a", loc), parse_at(groups[1], "b", loc))
+            products[q] = (loc, parse_at(groups[0], "a", loc, shape=shapes.get("a")),
+                           parse_at(groups[1], "b", loc, shape=shapes.get("b")))
         elif output:
-            target = parse_at(output.group(1), "c", loc)
+            target = parse_at(output.group(1), "c", loc, shape=shapes.get("c"))
             if len(target) != 1 or next(iter(target.values())) != 1:
                 raise FormatError(f"{loc}: left side {output.group(1)!r} is not one entry cik")
             outputs.append((loc, next(iter(target)), parse_at(output.group(2), "m", loc, flat=True)))
@@ -152,6 +169,7 @@ def parse_lines(items: list[tuple[str, str]], where: str, fmt=None, ring=None) -
                largest([j for _, a, _ in order for _, j in a] + [j for _, _, b in order for j, _ in b]),
                largest([k for _, _, b in order for _, k in b] + [k for _, (_, k), _ in outputs]))
     n, m, p = fmt
+    check_size(where, fmt, r)
     U, V, W = (np.zeros((r, cols), dtype=object) for cols in (n * m, m * p, n * p))
     for q, (loc, a, b) in enumerate(order):
         for (i, j), x in a.items():
@@ -170,7 +188,7 @@ def parse_lines(items: list[tuple[str, str]], where: str, fmt=None, ring=None) -
             if q >= r:
                 raise FormatError(f"{loc}: m{q + 1} is used but only {r} products are defined")
             W[q, i * p + k] = x
-    return build(where, fmt, U, V, W, choose_ring(ring, None, U, V, W))
+    return build_read(where, fmt, U, V, W, ring, flag)
 
 
 def _inside(ok: bool, loc: str, entry: str, rows: int, cols: int) -> None:
