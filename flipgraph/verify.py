@@ -6,8 +6,9 @@ i, i' < n; j, j' < m; k, k' < p:
     sum_q U[q, i*m+j] · V[q, j'*p+k] · W[q, i'*p+k'] = [i == i'] · [j == j'] · [k == k']
 
 The left side is computed for all equations at once as one matrix product
-(U ⊙ V row-wise outer products)ᵀ · W: int64 when no overflow is possible, Python integers
-(object arrays) otherwise, Fractions over Q, reduced mod p over GF(p).
+(U ⊙ V row-wise outer products)ᵀ · W: float64 BLAS when every partial sum is an integer below
+2^53 (exact), int64 when no overflow is possible, Python integers (object arrays) otherwise,
+Fractions over Q (scaled to integers by a common denominator), reduced mod p over GF(p).
 """
 from __future__ import annotations
 
@@ -55,6 +56,8 @@ def scheme_tensor(scheme: Scheme, modulus: int = 0) -> np.ndarray:
     Fraction objects), reduced mod ``modulus`` when it is nonzero."""
     U, V, W, scale = _exact_arrays(scheme, modulus)
     T = np.stack([(V * U[:, a, None]).T @ W for a in range(U.shape[1])])
+    if T.dtype == np.float64:
+        T = T.astype(np.int64)
     if scale != 1:
         T = np.vectorize(lambda x: Fraction(x) / scale, otypes=[object])(T)
     return np.mod(T, modulus) if modulus else T
@@ -74,7 +77,7 @@ def verify(scheme: Scheme, ring: str | Ring | None = None) -> Verdict:
     for a in range(n * m):
         i, j = divmod(a, m)
         got = (V * U[:, a, None]).T @ W                      # got[b, c], b = (j', k), c = (i', k')
-        want = np.zeros((m * p, n * p), dtype=np.int64)
+        want = np.zeros((m * p, n * p), dtype=got.dtype if scale < 2**62 else object)
         want[j * p + np.arange(p), i * p + np.arange(p)] = scale
         diff = got - want
         if target.modulus:
@@ -84,7 +87,7 @@ def verify(scheme: Scheme, ring: str | Ring | None = None) -> Verdict:
             b, c = (int(x) for x in bad[0])
             j2, k = divmod(b, p)
             i2, k2 = divmod(c, p)
-            value = Fraction(got[b, c]) / scale
+            value = Fraction(int(got[b, c]), scale)
             first = (f"A[{i},{j}]·B[{j2},{k}] in C[{i2},{k2}]: coefficient {value}, expected "
                      f"{int(want[b, c] != 0)} (off by {value - int(want[b, c] != 0)})")
         failures += len(bad)
@@ -104,9 +107,15 @@ def _exact_arrays(scheme: Scheme, modulus: int):
                      for mat in mats)
         scale = dens[0] * dens[1] * dens[2]
     if modulus:
-        return (*(np.mod(mat, modulus).astype(np.int64) for mat in mats), 1)
-    biggest = max((int(np.abs(mat).max()) if mat.size else 0) for mat in mats)
-    if biggest ** 3 * max(scheme.rank, 1) < 2**62 and scale < 2**62:
+        mats = tuple(np.mod(mat, modulus).astype(np.int64) for mat in mats)
+        bound = (modulus - 1) ** 3 * max(scheme.rank, 1)
+        return (*(mat.astype(np.float64 if bound < 2**53 else np.int64) for mat in mats), 1)
+    bound = max(scheme.rank, 1)
+    for mat in mats:
+        bound *= int(np.abs(mat).max()) if mat.size else 0
+    if bound < 2**53 and scale < 2**53:      # every partial sum is an integer float64 holds
+        return (*(mat.astype(np.float64) for mat in mats), scale)
+    if bound < 2**62 and scale < 2**62:
         return (*(mat.astype(np.int64) for mat in mats), scale)
     return (*(mat.astype(object) for mat in mats), scale)
 

@@ -7,7 +7,7 @@ transposed with respect to the project convention; the reader and writer convert
 found in published files are read too: a single-term factor without parentheses
 (``a31*(b11-b12)*(c12)``), factors separated by blanks or nothing instead of ``*``
 (``(a11) (b11)(c11)``), a factor divided by an integer (``(c11+c12)/3``) and a sign or
-coefficient on the whole product (``-(a11)*(b11)*(c11)``, ``1/2*(...)``). Blank lines and ``#``
+coefficient on the whole product (``-(a11)*(b11)*(c11)``, ``1/2*(...)``, ``-(a25*(b11)*c12)``). Blank lines and ``#``
 comments are ignored, except a ``# ring: R`` line, which the reader honours and the writer adds.
 
 The format comes from the file name (``345-47-mod0.exp``, ``3x4x5...``) when it has one, else
@@ -90,6 +90,9 @@ def product_triple(line: str, where: str) -> tuple[str, str, str, str, Fraction]
             pos = coefficient.end()
             continue
         raise FormatError(f"{where}: cannot read {line[pos:pos + 20]!r} in {line[:60]!r}")
+    if len(factors) == 1 and factors[0] != line.strip():       # -(a25*(b11-b12)*c12)
+        inner = product_triple(factors[0], where)
+        return (*inner[:4], inner[4] * scale)
     if len(factors) != 3:
         raise FormatError(f"{where}: expected (a-form)*(b-form)*(c-form), found {len(factors)} "
                           f"factor(s)")
