@@ -76,6 +76,11 @@ class _Progress:
               help="Each walker's trajectory is reproducible from (seed, walker index).")
 @click.option("--from", "start_file", type=click.Path(dir_okay=False),
               help="Start from this scheme file (default: the standard scheme of rank n·m·p).")
+@click.option("--from-format", "start_format", type=click.Choice(sorted(io.FORMATS)),
+              help="File format of --from (default: from the suffix).")
+@click.option("--from-ring", "start_ring", type=click.Choice(["z2", "z3", "zt", "z", "q"]),
+              help="Read --from in this ring (default: the file's own).")
+@click.option("--key", "start_key", help="Entry of a many-scheme --from file, e.g. 4,4,4.")
 @click.option("--pool-size", type=int, default=None,
               help="Distinct schemes kept per rank level (1 = plain walk with restarts). "
                    "Default: 4 over z2, 1 over z3 and zt.")
@@ -101,8 +106,9 @@ class _Progress:
                    "$FLIPGRAPH_DB or ~/.local/share/flipgraph/schemes.h5).")
 @click.option("--no-save", is_flag=True, default=False, help="Do not save into the database.")
 @click.pass_context
-def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_file, pool_size,
-               path_limit, plus_after, reset_flips, config, out, lift, db_path, no_save):
+def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_file, start_format,
+               start_ring, start_key, pool_size, path_limit, plus_after, reset_flips, config, out,
+               lift, db_path, no_save):
     """Random walks on the flip graph to find a low-rank scheme of FORMAT (like 3x3x3).
 
     Starts from the standard algorithm (or --from FILE), takes random flips, reduces whenever
@@ -130,7 +136,8 @@ def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_
     if not opts["format"]:
         raise click.UsageError("give a FORMAT like 3x3x3 (or a --config recipe that sets one)")
     fmt = parse_format(opts["format"])
-    start = io.load(opts["start_file"]) if opts["start_file"] else None
+    start = (io.load(opts["start_file"], start_format, start_ring, start_key)
+             if opts["start_file"] else None)
     if start is not None:
         start = _as_start(start, fmt, str(opts["ring"]).lower(), opts["start_file"])
     settings = SearchSettings(format=fmt, ring=str(opts["ring"]).lower(),

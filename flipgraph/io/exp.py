@@ -6,7 +6,8 @@ sum over products of a·b·c = trace(A·B·C). So ``c_ki`` marks the output entr
 transposed with respect to the project convention; the reader and writer convert). Variants
 found in published files are read too: a single-term factor without parentheses
 (``a31*(b11-b12)*(c12)``), factors separated by blanks or nothing instead of ``*``
-(``(a11) (b11)(c11)``), a factor divided by an integer (``(c11+c12)/3``) and a sign or
+(``(a11) (b11)(c11)``), a factor divided by an integer (``(c11+c12)/3``) or multiplied by one
+(``(3*(a11-a12))``, ``(-(a11))``), and a sign or
 coefficient on the whole product (``-(a11)*(b11)*(c11)``, ``1/2*(...)``, ``-(a25*(b11)*c12)``). Blank lines and ``#``
 comments are ignored, except a ``# ring: R`` line, which the reader honours and the writer adds.
 
@@ -84,7 +85,7 @@ def product_triple(line: str, where: str) -> tuple[str, str, str, str, Fraction]
             pos = bare.end()
             continue
         coefficient = _SCALE.match(line, pos)
-        if not factors and coefficient.end() > pos and line[coefficient.end():coefficient.end() + 1] == "(":
+        if coefficient.end() > pos and line[coefficient.end():coefficient.end() + 1] == "(":
             sign, value = coefficient.groups()
             scale *= (-1 if sign == "-" else 1) * (fraction(value, where) if value else 1)
             pos = coefficient.end()
@@ -96,7 +97,26 @@ def product_triple(line: str, where: str) -> tuple[str, str, str, str, Fraction]
     if len(factors) != 3:
         raise FormatError(f"{where}: expected (a-form)*(b-form)*(c-form), found {len(factors)} "
                           f"factor(s)")
-    return (where, *factors, scale)
+    forms = []
+    for factor in factors:
+        form, factor_scale = _unscaled(factor, where)
+        forms.append(form)
+        scale *= factor_scale
+    return (where, *forms, scale)
+
+
+def _unscaled(factor: str, where: str) -> tuple[str, Fraction]:
+    """``3*(a11 - a12)`` or ``-(a11)`` -> ("a11 - a12", 3) / ("a11", -1); other forms unchanged."""
+    scale = Fraction(1)
+    while True:
+        factor = factor.strip()
+        match = _SCALE.match(factor)
+        if not (factor[match.end():match.end() + 1] == "("
+                and _closing(factor, match.end(), where) == len(factor) - 1):
+            return factor, scale
+        sign, value = match.groups()
+        scale *= (-1 if sign == "-" else 1) * (fraction(value, where) if value else 1)
+        factor = factor[match.end() + 1:-1]
 
 
 def _closing(line: str, start: int, where: str) -> int:

@@ -46,7 +46,8 @@ def parse(text: str, where: str, path, ring=None) -> Scheme:
     offset = text.index(body, start) if body else start
     flag = ring_flag_from_name(path)
     if body.startswith("{") or (body and _NUMERIC.fullmatch(body)):
-        return _matrices(text[:offset] + body, where, format_from_name(path), ring, flag)
+        prefix = re.sub(r"[^\n]", " ", text[:offset])          # keep line numbers
+        return _matrices(prefix + body, where, format_from_name(path), ring, flag)
     if not (body.startswith("[") and body.endswith("]")):
         raise FormatError(f"{where}: line {line_of(text, offset)}: expected a Maple list [[a, b, c], ...]")
     triples = []

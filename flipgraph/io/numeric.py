@@ -1,8 +1,8 @@
 """The numeric text layout of ternary_flip_graph and the FastMatrixMultiplication catalogue (``.txt``).
 
-One scheme is a line ``n1 n2 n3 r`` and then every coefficient, in three runs: r rows of n1·n2
-(u, A's entry i*n2 + j), r rows of n2·n3 (v, B's entry j*n3 + k), r rows of n3·n1 (w, over C
-TRANSPOSED: entry k*n1 + i is C[i, k]); the tools write each run on one line. Over Q every
+One scheme is a line ``n1 n2 n3 r`` and then every coefficient, in three runs, one line each:
+r rows of n1·n2 (u, A's entry i*n2 + j), r rows of n2·n3 (v, B's entry j*n3 + k), r rows of n3·n1
+(w, over C TRANSPOSED: entry k*n1 + i is C[i, k]). Over Q every
 coefficient is two integers, numerator and denominator (``1 2`` is 1/2): a run of twice the
 length. A file may hold several schemes one after the other (keys "1", "2", ...). Lines starting
 with ``#`` are comments. The reader tells this layout from the readable listing by content
@@ -46,17 +46,12 @@ def parse_all(text: str, where: str, path, ring=None) -> list[tuple[str, Scheme]
             raise FormatError(f"{loc}: expected a scheme header 'n1 n2 n3 rank', got {' '.join(head)[:40]!r}")
         n, m, p, r = (int(t) for t in head)
         check_size(loc, (n, m, p), r)
-        runs, pos = [], pos + 1
+        runs = []
         for name, size in (("u", r * n * m), ("v", r * m * p), ("w", r * p * n)):
-            tokens, start = [], pos
-            while pos < len(lines) and len(tokens) < size:
-                tokens += lines[pos][1]
-                pos += 1
-            while size < len(tokens) < 2 * size and pos < len(lines):   # numerator-denominator pairs
-                tokens += lines[pos][1]
-                pos += 1
-            at = lines[start][0] if start < len(lines) else number
+            pos += 1
+            at, tokens = lines[pos] if pos < len(lines) else (number, [])
             runs.append(_values(tokens, size, f"{where}: line {at}", name))
+        pos += 1
         U, V, W = (np.array(run, dtype=object).reshape(r, cols)
                    for run, cols in zip(runs, (n * m, m * p, p * n)))
         out.append((str(len(out) + 1), build_read(loc, (n, m, p), U, V, from_trace(W, n, p), ring, flag)))
