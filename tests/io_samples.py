@@ -115,7 +115,9 @@ def npz(scheme, dtype=None) -> bytes:
     """An AlphaTensor-style archive with one plain (3, nm, R) entry "n,m,p" (square formats)."""
     n, m, p = scheme.format
     U, V, W = _signed(scheme)
-    stacked = np.stack([U.T, V.T, to_trace(W, n, p).T]).astype(dtype or np.int64)
+    stacked = np.stack([U.T, V.T, to_trace(W, n, p).T])
+    stacked = stacked.astype(np.int64 if dtype is None or np.dtype(dtype).kind in "iu" else dtype)
+    stacked = stacked.astype(dtype or np.int64)     # uint64: -1 wraps to 2^64 - 1
     buffer = _io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         member = _io.BytesIO()

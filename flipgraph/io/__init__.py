@@ -209,6 +209,6 @@ def _umask() -> int:
 def _is_native(path) -> bool:
     try:
         data = json.loads(_text(path))
-    except json.JSONDecodeError:
-        return True   # let the native reader report the syntax error with its line
+    except (ValueError, RecursionError):   # invalid JSON, huge integers, deep nesting
+        return True   # let the native reader report the error with its line
     return isinstance(data, dict) and "flipgraph" in data

@@ -34,7 +34,7 @@ from .forms import scheme_from_trace_triples
 _ASSIGN = re.compile(r"\s*[A-Za-z_]\w*\s*:=")
 _OPEN, _CLOSE = "([{", ")]}"
 _NUMERIC = re.compile(r"[\s\[\]{},0-9/+-]*")
-_FRACTION = re.compile(r"(-?)\s*(\d+)\s*/\s*(\d+)")
+_FRACTION = re.compile(r"(-?)\s*(?<!\d)(\d+)\s*/\s*(\d+)")
 
 
 def parse(text: str, where: str, path, ring=None) -> Scheme:
