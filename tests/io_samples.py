@@ -133,3 +133,17 @@ def write(folder: Path, name: str, data) -> Path:
     else:
         path.write_text(data)
     return path
+
+
+def npz_pickled(scheme) -> bytes:
+    """An AlphaTensor-style archive entry as they ship: a pickled object array of 3 factors."""
+    n, m, p = scheme.format
+    U, V, W = _signed(scheme)
+    factors = np.empty(3, dtype=object)
+    factors[:] = [U.T.astype(np.int64), V.T.astype(np.int64), to_trace(W, n, p).T.astype(np.int64)]
+    buffer = _io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        member = _io.BytesIO()
+        np.save(member, factors, allow_pickle=True)
+        archive.writestr(f"{n},{m},{p}.npy", member.getvalue())
+    return buffer.getvalue()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import struct
 import zipfile
 import zlib
 from pathlib import Path
@@ -68,7 +69,8 @@ def parse_all(path: str | Path, where: str, ring=None, keys=None) -> list[tuple[
     the archive's order."""
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, NotImplementedError,
+            struct.error) as exc:
         if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError)):
             raise                      # the file system's error, named by the caller
         raise FormatError(f"{where}: not an .npz (zip) archive ({exc})") from None
@@ -103,7 +105,8 @@ def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> byte
                 if total > MAX_MEMBER_BYTES:
                     raise FormatError(f"{where}: member expands beyond {MAX_MEMBER_BYTES} bytes")
                 chunks.append(chunk)
-    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, NotImplementedError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, NotImplementedError,
+            struct.error) as exc:
         raise FormatError(f"{where}: damaged archive member ({type(exc).__name__}: {exc})") from None
     return b"".join(chunks)
 
