@@ -62,6 +62,8 @@ def write(scheme: Scheme) -> str:
 def product_triple(line: str, where: str) -> tuple[str, str, str, str, Fraction]:
     """(where, a-form, b-form, c-form, scale) of one written product (see the module docstring)."""
     factors, scale, pos = [], Fraction(1), 0
+    if line.endswith(")") and line.count(")") == line.count("(") + 1:
+        line = line[:-1]                       # a stray ')' closing the line (seen in published files)
     while pos < len(line):
         if line[pos].isspace() or (line[pos] == "*" and factors):
             pos += 1
