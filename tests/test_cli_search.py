@@ -93,3 +93,20 @@ def test_search_from_a_classic_file_in_every_ring(tmp_path, ring):
     assert result.exit_code in (0, 1), result.output          # 22 is below the best known rank
     found = io.load(tmp_path / ring / "best.json")
     assert found.ring.name == ring and found.rank <= 23 and verify(found)
+
+
+def test_search_from_an_entry_of_a_many_scheme_file(tmp_path):
+    """--key picks the start scheme of a many-scheme file, --from-format names its layout."""
+    start = tmp_path / "two.dat"
+    text = ""
+    for scheme in (classics.strassen(), classics.laderman()):
+        io.save(scheme, tmp_path / "one.txt", "numeric")
+        text += (tmp_path / "one.txt").read_text()
+    start.write_text(text)
+    result = invoke("search", "3x3x3", "--from", start, "--from-format", "numeric", "--key", "2",
+                    "--target-rank", 23, "--time-limit", 2, "--out", tmp_path / "run", "--no-save")
+    assert result.exit_code == 0, result.output
+    assert io.load(tmp_path / "run" / "best.json").rank == 23
+    result = invoke("search", "3x3x3", "--from", start, "--from-format", "numeric", "--key", "3",
+                    "--time-limit", 1, "--out", tmp_path / "run", "--no-save")
+    assert result.exit_code == 2 and "no entry '3'" in result.output

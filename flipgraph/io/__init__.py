@@ -81,8 +81,7 @@ def _read_txt(path, where, ring, keys=None) -> list[tuple[str, Scheme]]:
     listing (flip-cpd file name), ``.exp`` product lines (no ``=``), else the readable listing."""
     text = _text(path)
     if numeric.looks_numeric(text):
-        entries = numeric.parse_all(text, where, path, ring)
-        return [e for e in entries if keys is None or e[0] in keys] if len(entries) > 1 else entries
+        return numeric.parse_all(text, where, path, ring, keys)
     if flipcpd.is_flipcpd(path):
         return [(Path(path).name, flipcpd.parse_txt(text, where, path, ring))]
     first = next((line for line in text.splitlines() if line.strip()
@@ -105,7 +104,7 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
            "readable listing: m1 = (a11 + a22)(b11 + b22), c11 = m1 + m4 - m5 + m7 (read: any "
            ".txt layout, told by content)", many=True),
     Format("numeric", ".txt",
-           lambda path, where, ring, keys=None: numeric.parse_all(_text(path), where, path, ring),
+           lambda path, where, ring, keys=None: numeric.parse_all(_text(path), where, path, ring, keys),
            lambda scheme, meta: numeric.write(scheme),
            "ternary_flip_graph numbers: n1 n2 n3 r, then u, v, w rows (w over C transposed)",
            many=True),

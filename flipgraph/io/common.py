@@ -164,10 +164,10 @@ def build_read(where: str, fmt, U, V, W, explicit=None, flag=None) -> Scheme:
 
 def ring_flag_from_name(path: str | Path) -> str | None:
     """The ring a file name states: 'z2' (``mod2``, ``f2``, ``z2``, ``gf2``), 'z3' (``mod3``,
-    ``z3``, ``gf3``), CHAR0 (``mod0``, and Perminov's ``_ZT``/``_Z``/``_Q`` endings: read in the
-    smallest ring holding the values), else None."""
+    ``z3``, ``gf3``), CHAR0 (``mod0``, Perminov's ``_ZT``/``_Z``/``_Q`` endings, AlphaTensor's
+    ``_r``: read in the smallest ring holding the values), else None."""
     name = Path(path).name.lower()
-    for flag, words in (("z2", "mod2|f2|z2|gf2"), ("z3", "mod3|z3|gf3"), (CHAR0, "mod0|zt|z|q")):
+    for flag, words in (("z2", "mod2|f2|z2|gf2"), ("z3", "mod3|z3|gf3"), (CHAR0, "mod0|zt|z|q|r")):
         if re.search(rf"(^|[^a-z0-9])({words})([^a-z0-9]|$)", name):
             return flag
     return None

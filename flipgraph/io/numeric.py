@@ -31,9 +31,9 @@ def looks_numeric(text: str) -> bool:
     return False
 
 
-def parse_all(text: str, where: str, path, ring=None) -> list[tuple[str, Scheme]]:
+def parse_all(text: str, where: str, path, ring=None, keys=None) -> list[tuple[str, Scheme]]:
     """Every scheme in the file, as ("1", Scheme), ("2", Scheme), ... (a one-scheme file: keyed by
-    the file name's stem)."""
+    the file name); ``keys``: only those entries of a many-scheme file."""
     lines = [(number, line.split()) for number, line in enumerate(text.splitlines(), 1)
              if line.strip() and not line.lstrip().startswith("#")]
     if not lines:
@@ -57,7 +57,7 @@ def parse_all(text: str, where: str, path, ring=None) -> list[tuple[str, Scheme]
         out.append((str(len(out) + 1), build_read(loc, (n, m, p), U, V, from_trace(W, n, p), ring, flag)))
     if len(out) == 1:
         return [(str(path).rsplit("/", 1)[-1], out[0][1])]
-    return out
+    return [entry for entry in out if keys is None or entry[0] in keys]
 
 
 def write(scheme: Scheme) -> str:
