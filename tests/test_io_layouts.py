@@ -240,3 +240,17 @@ def test_cli_verify_reports_the_strongest_ring_and_lift_reads_like_verify(tmp_pa
     entries.write_text(samples.numeric_txt(classics.strassen()) + samples.numeric_txt(classics.laderman()))
     run = _cli("lift", entries, "--key", "2", "--from", "numeric")
     assert run.returncode == 0 and "two.txt[2]: 3x3x3 rank 23 over zt" in run.stdout, run.stdout + run.stderr
+
+
+ANCHORS = ROOT.parent / "shared" / "anchors" / "structured"
+
+
+@pytest.mark.skipif(not ANCHORS.is_dir(), reason="anchor data not present")
+def test_flipcpd_anchor_files():
+    for suffix in (".npy", ".txt"):
+        scheme = io.load(ANCHORS / f"gg-333-rank23-rec-0-0-0-z{suffix}")
+        assert scheme.format == (3, 3, 3) and scheme.rank == 23 and verify(scheme)
+    for path in sorted(ANCHORS.glob("*.npy")) + sorted(ANCHORS.glob("*.txt")):
+        if not path.name.startswith("gg-"):
+            with pytest.raises(FormatError, match="not a matrix-multiplication scheme"):
+                io.load(path)
