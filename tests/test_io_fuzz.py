@@ -17,7 +17,8 @@ PER_SAMPLE = 100
 TOKENS = [b"(", b")", b"[", b"]", b"{", b"}", b",", b"*", b"/", b"/0", b"-", b"+", b"=", b"#", b"\n",
           b" ", b"0", b"1", b"-1", b"2", b"99999999999999999999", b"9" * 5000, b"1/3", b"a1_1", b"a99",
           b"c11", b"m0", b"m1", b"\x00", b"\xff", b"1e5", b"0.5", b"nan", b"null", b"true", b'"',
-          b"# ring: z3", b"# ring: x", b"# format: 9x9x9", b"'shape': (", b"PK\x03\x04"]
+          b"# ring: z3", b"# ring: x", b"# format: 9x9x9", b"'shape': (", b"PK\x03\x04",
+          "²".encode(), "٣".encode(), "\u2028".encode()]
 
 
 def _samples(tmp_path):

@@ -9,6 +9,7 @@ exact small numbers are FormatErrors naming ``where``; nothing is allocated beyo
 """
 from __future__ import annotations
 
+import warnings
 from fractions import Fraction
 from math import prod
 
@@ -29,7 +30,9 @@ def header(stream, where: str):
                 (2, 0): npy_format.read_array_header_2_0}.get(version)
         if read is None:
             raise ValueError(f"unsupported .npy version {version}")
-        shape, fortran, dtype = read(stream)
+        with warnings.catch_warnings():       # e.g. "created on Python 2": not the user's concern
+            warnings.simplefilter("ignore")
+            shape, fortran, dtype = read(stream)
     except Exception as exc:  # noqa: BLE001 - numpy's header parser raises many kinds on bad bytes
         raise FormatError(f"{where}: not a .npy array ({type(exc).__name__}: "
                           f"{str(exc).splitlines()[0][:80] if str(exc) else 'damaged header'})") from None

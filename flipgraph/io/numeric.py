@@ -12,6 +12,7 @@ C++ tools read the file back), GF(p) coefficients as symmetric residues (z3: 2 -
 """
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 import numpy as np
@@ -21,13 +22,15 @@ from ..scheme import Scheme
 from .common import (MAX_DIGITS, build_read, check_size, from_trace, ring_flag_from_name,
                      signed_values, to_trace)
 
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
 
 def looks_numeric(text: str) -> bool:
     """True when the first line that is not blank or a comment is four integers."""
     for line in text.splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
-            return len(line.split()) == 4 and all(t.isdigit() for t in line.split())
+            return len(line.split()) == 4 and all(t.isascii() and t.isdigit() for t in line.split())
     return False
 
 
@@ -42,7 +45,7 @@ def parse_all(text: str, where: str, path, ring=None, keys=None) -> list[tuple[s
     while pos < len(lines):
         number, head = lines[pos]
         loc = f"{where}: line {number}"
-        if len(head) != 4 or not all(t.isdigit() and len(t) <= 9 for t in head):
+        if len(head) != 4 or not all(t.isascii() and t.isdigit() and len(t) <= 9 for t in head):
             raise FormatError(f"{loc}: expected a scheme header 'n1 n2 n3 rank', got {' '.join(head)[:40]!r}")
         n, m, p, r = (int(t) for t in head)
         check_size(loc, (n, m, p), r)
@@ -79,19 +82,13 @@ def _values(tokens: list[str], size: int, where: str, name: str) -> list:
     if len(tokens) not in (size, 2 * size):
         raise FormatError(f"{where}: run {name}: {len(tokens)} numbers, expected {size} (or "
                           f"{2 * size} for numerator-denominator pairs)")
-    try:
-        if any(len(t) > MAX_DIGITS for t in tokens):
-            raise ValueError("too many digits")
-        ints = [int(t) for t in tokens]
-    except ValueError:
-        bad = next(t for t in tokens if not _is_int(t))
-        raise FormatError(f"{where}: run {name}: {bad[:20]!r} is not an integer") from None
+    bad = next((t for t in tokens if len(t) > MAX_DIGITS or not _INTEGER.fullmatch(t)), None)
+    if bad is not None:
+        raise FormatError(f"{where}: run {name}: {bad[:20]!r} is not an integer (of at most "
+                          f"{MAX_DIGITS} digits)")
+    ints = [int(t) for t in tokens]
     if len(tokens) == size:
         return ints
     if 0 in ints[1::2]:
         raise FormatError(f"{where}: run {name}: a zero denominator")
     return [Fraction(a, b) for a, b in zip(ints[::2], ints[1::2])]
-
-
-def _is_int(token: str) -> bool:
-    return len(token) <= MAX_DIGITS and token.lstrip("+-").isdigit()
