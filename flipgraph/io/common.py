@@ -90,8 +90,8 @@ def check_size(where: str, fmt, rank: int) -> None:
 
 
 def dense_rows(rows, rank: int, cols: int, where: str) -> np.ndarray:
-    """JSON rows -> object array (rank × cols) of exact numbers, or a FormatError naming ``where``
-    (the key, and the row and column of a bad entry)."""
+    """JSON rows -> array (rank × cols) of exact numbers (int64 when all are plain integers, else
+    objects), or a FormatError naming ``where`` (the key, and the row and column of a bad entry)."""
     if not isinstance(rows, list):
         raise FormatError(f"{where}: expected a list of rows")
     if len(rows) != rank:
@@ -100,6 +100,8 @@ def dense_rows(rows, rank: int, cols: int, where: str) -> np.ndarray:
         if not isinstance(row, list) or len(row) != cols:
             got = len(row) if isinstance(row, list) else type(row).__name__
             raise FormatError(f"{where}[{q}]: expected a row of {cols} coefficients, got {got}")
+    if all(type(x) is int and -2**62 < x < 2**62 for row in rows for x in row):
+        return np.array(rows, dtype=np.int64).reshape(rank, cols)     # fast path: plain integers
     out = np.empty((rank, cols), dtype=object)
     for q, row in enumerate(rows):
         out[q] = [parse_number(x, f"{where}[{q}][{c}]") for c, x in enumerate(row)]

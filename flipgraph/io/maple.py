@@ -98,6 +98,8 @@ def _matrices(text: str, where: str, fmt, ring, flag) -> Scheme:
                     or not all(isinstance(row, list) and len(row) == cols for row in matrix)):
                 raise FormatError(f"{loc}: matrix {name} is not {rows}x{cols}")
             out[q] = [_number(x, loc) for row in matrix for x in row]
+    if all(type(x) is int and -2**62 < x < 2**62 for mat in mats for x in mat.ravel()):
+        mats = [mat.astype(np.int64) for mat in mats]                  # fast path: plain integers
     return build_read(where, shape, mats[0], mats[1], from_trace(mats[2], n, p), ring, flag)
 
 

@@ -55,8 +55,7 @@ def parse_all(text: str, where: str, path, ring=None, keys=None) -> list[tuple[s
             at, tokens = lines[pos] if pos < len(lines) else (number, [])
             runs.append(_values(tokens, size, f"{where}: line {at}", name))
         pos += 1
-        U, V, W = (np.array(run, dtype=object).reshape(r, cols)
-                   for run, cols in zip(runs, (n * m, m * p, p * n)))
+        U, V, W = (np.asarray(run).reshape(r, cols) for run, cols in zip(runs, (n * m, m * p, p * n)))
         out.append((str(len(out) + 1), build_read(loc, (n, m, p), U, V, from_trace(W, n, p), ring, flag)))
     if len(out) == 1:
         return [(str(path).rsplit("/", 1)[-1], out[0][1])]
@@ -88,7 +87,7 @@ def _values(tokens: list[str], size: int, where: str, name: str) -> list:
                           f"{MAX_DIGITS} digits)")
     ints = [int(t) for t in tokens]
     if len(tokens) == size:
-        return ints
+        return np.array(ints, dtype=np.int64 if all(-2**62 < x < 2**62 for x in ints) else object)
     if 0 in ints[1::2]:
         raise FormatError(f"{where}: run {name}: a zero denominator")
-    return [Fraction(a, b) for a, b in zip(ints[::2], ints[1::2])]
+    return np.array([Fraction(a, b) for a, b in zip(ints[::2], ints[1::2])] + [None], dtype=object)[:-1]
