@@ -165,6 +165,12 @@ def test_perminov_dimensions_of_10_or_more(tmp_path):
         assert _same(io.load(path), scheme), fmt
 
 
+def test_perminov_listing_keys_holding_arrays_leave_the_arrays_authoritative(tmp_path):
+    scheme = classics.strassen()
+    path = samples.write(tmp_path, "s.json", _perminov_with_lines(scheme, [[1, 0], [0, 1]], [[1]]))
+    assert _same(io.load(path), scheme)
+
+
 def test_perminov_unambiguous_lines_are_still_checked(tmp_path):
     scheme = standard(2, 11, 2)
     products, outputs = _concatenated(scheme)

@@ -15,7 +15,8 @@ When "multiplications" / "elements" listing lines are present (``m1 = (a21 - a22
 ``c12 = -m1 + m2``) they are in the project convention (``c12`` is C[0, 1], not transposed), and
 the reader checks that they agree with u/v/w. The arrays are authoritative: for dimensions of
 10 or more the lines write indices without separators (``a311``), and where one of them splits
-into (row, column) in two ways (``a111`` in a 13x15 matrix) the lines are not checked. Other keys (complexity, invariants, ...) are
+into (row, column) in two ways (``a111`` in a 13x15 matrix), or where the keys hold something
+other than lines of text, the lines are not checked. Other keys (complexity, invariants, ...) are
 ignored. The writer adds ``"ring"`` (a flipgraph extension, read back when present) so that a
 file round-trips exactly.
 """
@@ -147,7 +148,7 @@ def _check_listing(data: dict, scheme: Scheme, where: str) -> None:
     for key in ("multiplications", "elements"):
         lines = data.get(key, [])
         if not isinstance(lines, list) or not all(isinstance(x, str) for x in lines):
-            raise FormatError(f"{where}: key {key!r}: expected a list of strings")
+            return                     # not listing lines (e.g. arrays): the arrays are authoritative
         items += [(f"{where}: key {key!r}[{i}]", line) for i, line in enumerate(lines)]
     try:
         listed = listing.parse_lines(items, where, scheme.format, scheme.ring)
