@@ -147,3 +147,22 @@ def npz_pickled(scheme) -> bytes:
         np.save(member, factors, allow_pickle=True)
         archive.writestr(f"{n},{m},{p}.npy", member.getvalue())
     return buffer.getvalue()
+
+
+def triads_mpl(scheme, expression: str | None = None) -> str:
+    """FastMatrixMultiplication's Maple TriadSet (``.mpl``); ``expression`` (e.g. "-(0*1-1)")
+    replaces the first entry equal to 1 by an unevaluated expression of the same value."""
+    n, m, p = scheme.format
+    U, V, W = _signed(scheme)
+    Wt = to_trace(W, n, p)
+
+    def matrix(row, rows, cols):
+        body = "[" + ",".join("[" + ",".join(_num(row[r * cols + c]) for c in range(cols)) + "]"
+                              for r in range(rows)) + "]"
+        return f"Matrix({rows}, {cols}, {body})"
+    triads = ", ".join(f"Triad([{matrix(u, n, m)}, {matrix(v, m, p)}, {matrix(w, p, n)}])"
+                       for u, v, w in zip(U, V, Wt))
+    if expression:
+        triads = triads.replace("[[1,", f"[[{expression},", 1)
+    return (f"A:=Matrix({n}, {m}, []):\nB:=Matrix({m}, {p}, []):\nC:=Matrix({p}, {n}, []):\n"
+            f"Tensor:=TriadSet([{triads}]):\nmap(expand,A.B-add(i=1..{scheme.rank}));\n")

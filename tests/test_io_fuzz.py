@@ -1,6 +1,6 @@
 """Every reader, fed seeded mutations of a valid file: a scheme or a FlipgraphError, nothing else.
 
-1100 mutated inputs per run (100 per sample, 11 samples covering every reader and layout), a few
+1200 mutated inputs per run (100 per sample, 12 samples covering every reader and layout), a few
 seconds. A failure prints the sample, the seed and the mutated bytes' head, so it reproduces.
 """
 import random
@@ -36,6 +36,7 @@ def _samples(tmp_path):
         "forms.m": "S := [" + ",\n".join("[" + ", ".join(line[1:-1].split(")*(")) + "]"
                                           for line in samples.exp_lines(s).splitlines()) + "];",
         "matrices.m": samples.maple_matrices(rational),
+        "x_tensor.mpl": samples.triads_mpl(rational, "-(0*1-1*0-1)"),
         "alphatensor.npz": samples.npz_pickled(s),
         "gg-222-rank7-rec-0-0-0-z.npy": samples.flipcpd_npy(rational),
         "gg-222-rank7-rec-0-0-0-q.txt": samples.flipcpd_txt(rational),

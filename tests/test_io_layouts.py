@@ -66,6 +66,16 @@ def test_maple_matrices_of_inconsistent_shape_name_the_product(tmp_path):
         io.load(path)
 
 
+def test_maple_triadset_with_unevaluated_entries(tmp_path):
+    for scheme in (classics.laderman(), _rational_strassen()):
+        path = samples.write(tmp_path, "x_tensor.mpl", samples.triads_mpl(scheme, "-(0*1-1*0-1)"))
+        assert "-(0*1-1*0-1)" in path.read_text()
+        assert _same(io.load(path), scheme)
+    path = samples.write(tmp_path, "y.mpl", samples.triads_mpl(classics.strassen(), "2*(1"))
+    with pytest.raises(FormatError, match=r"y\.mpl: cannot evaluate '2\*\(1'"):
+        io.load(path)
+
+
 @pytest.mark.parametrize("scheme", [classics.laderman(), standard(2, 3, 4)], ids=["laderman", "234"])
 def test_numeric_txt_integers(tmp_path, scheme):
     path = samples.write(tmp_path, "s_ZT.txt", samples.numeric_txt(scheme))

@@ -14,6 +14,7 @@ Formats (name: suffix, read/write):
     numeric      .txt   read/write  ternary_flip_graph numbers: n1 n2 n3 r, then u, v, w (w over C^T)
     exp          .exp   read/write  Moosbauer products (a11+a12)*(b21)*(c11), trace convention
     maple        .m     read        Maple products: coefficient matrices {{{a},{b},{c}},...} or forms
+    triads       .mpl   read        Maple TriadSet of coefficient-matrix triads (FastMatrixMultiplication)
     alphatensor  .npz   read        AlphaTensor factorizations, keyed "n,m,p" (safe loader)
     flipcpd      .npy   read        flip-cpd numerator/denominator row (gg targets: matmul)
 
@@ -116,13 +117,17 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
            _one(lambda path, where, ring: maple.parse(_text(path), where, path, ring)),
            None, "Maple products {{{a},{b},{c}},...} or [[a-form, b-form, c-form],...], trace "
            "convention (read only)"),
+    Format("triads", ".mpl",
+           _one(lambda path, where, ring: maple.parse_triads(_text(path), where, path, ring)),
+           None, "Maple TriadSet([Triad([Matrix(..), Matrix(..), Matrix(..)]), ...]), trace "
+           "convention (read only)"),
     Format("alphatensor", ".npz", alphatensor.parse_all, None,
            "AlphaTensor factorizations, key 'n,m,p' (read only, no arbitrary unpickling)", many=True),
     Format("flipcpd", ".npy", _one(flipcpd.parse_npy), None,
            "flip-cpd numerator/denominator row; gg (matrix multiplication) targets (read only)"),
 )}
 _ALIASES = {"json": "native", "listing": "txt", "npz": "alphatensor", "m": "maple",
-            "npy": "flipcpd", "ternary": "numeric"}
+            "npy": "flipcpd", "ternary": "numeric", "mpl": "triads"}
 
 
 def format_of(path, fmt: str | None = None, *, for_writing: bool = False) -> Format:

@@ -5,6 +5,10 @@ list of products ``{{{a}, {b}, {c}}, ...}``, each product three matrices of numb
 ``p/q``): a is n×m (row i: A's row i), b is m×p, c is p×n (c[k][i] is the coefficient of C[i, k]).
 Square brackets may stand for braces; ``S := ...;`` and ``#`` comments as below.
 
+**TriadSet** (``.mpl``, FastMatrixMultiplication ``known/tensor``): ``A:=Matrix(...)`` lines and
+``Tensor:=TriadSet([Triad([Matrix(n, m, [[..]]), Matrix(m, p, [[..]]), Matrix(p, n, [[..]])]),
+...])``: the same three coefficient matrices per product (:func:`parse_triads`).
+
 **Linear forms**, precisely:
 
 * the whole file is one list ``[[f1, g1, h1], [f2, g2, h2], ...]``, optionally assigned
@@ -22,13 +26,14 @@ zt, z, q holding the values.
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 import numpy as np
 
 from ..errors import FormatError
 from ..scheme import Scheme
-from .common import (build_read, check_size, format_from_name, fraction, from_trace, line_of,
-                     load_json, ring_flag_from_name)
+from .common import (MAX_DIGITS, build_read, check_size, format_from_name, fraction, from_trace,
+                     line_of, load_json, ring_flag_from_name)
 from .forms import scheme_from_trace_triples
 
 _ASSIGN = re.compile(r"\s*[A-Za-z_]\w*\s*:=")
@@ -62,6 +67,83 @@ def parse(text: str, where: str, path, ring=None) -> Scheme:
             raise FormatError(f"{loc}: a triple needs 3 forms (a, b, c), found {len(forms)}")
         triples.append((loc, *forms))
     return scheme_from_trace_triples(triples, where, format_from_name(path), ring, flag)
+
+
+_MATRIX = re.compile(r"Matrix\(\s*\d+\s*,\s*\d+\s*,\s*(\[[^()]*?\])\s*\)")
+_TRIAD = re.compile(r"Triad\(\s*(\[[^()]*?\])\s*\)")
+_TRIADSET = re.compile(r"TriadSet\(\s*(\[[^()]*\])\s*\)")
+
+
+def parse_triads(text: str, where: str, path, ring=None) -> Scheme:
+    """The scheme in a Maple ``TriadSet`` file (``.mpl``; see the module docstring)."""
+    start = text.find("TriadSet(")
+    if start < 0:
+        raise FormatError(f"{where}: no 'TriadSet([Triad([Matrix(...), ...]), ...])' in the file")
+    body = _ENTRY.sub(lambda m: m.group() if _PLAIN.fullmatch(m.group()) else _evaluate(m.group(), where),
+                      text[start:])
+    body = _TRIAD.sub(r"\1", _MATRIX.sub(r"\1", body))
+    found = _TRIADSET.match(body)
+    if not found:
+        raise FormatError(f"{where}: line {line_of(text, start)}: cannot read the TriadSet "
+                          f"(expected Triad([Matrix(rows, cols, [[...]]), ...]) products)")
+    prefix = re.sub(r"[^\n]", " ", text[:start])                  # keep line numbers
+    return _matrices(prefix + found.group(1), where, format_from_name(path), ring,
+                     ring_flag_from_name(path))
+
+
+_ENTRY = re.compile(r"(?<=[\[,])[0-9*+\-/() ]+(?=[,\]])")
+_PLAIN = re.compile(r"\s*-?\d+\s*")
+_TOKEN = re.compile(r"\s*(?:(\d+)|(.))")
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "neg": 3}
+
+
+def _evaluate(expression: str, where: str) -> str:
+    """The exact value of an integer expression (+, -, *, /, unary signs, parentheses), as "p/q"
+    or "n": shunting-yard into a stack of Fractions (no recursion, no eval)."""
+    if len(expression) > 100 * MAX_DIGITS:
+        raise FormatError(f"{where}: an expression of {len(expression)} characters is too long")
+    values, ops, expect_value = [], [], True
+
+    def apply(op):
+        if op == "neg":
+            values.append(-values.pop())
+            return
+        b, a = values.pop(), values.pop()
+        values.append(a + b if op == "+" else a - b if op == "-" else a * b if op == "*" else a / b)
+        if max(values[-1].numerator.bit_length(), values[-1].denominator.bit_length()) > 3.33 * MAX_DIGITS:
+            raise ValueError("too many digits")
+
+    try:
+        for number, ch in _TOKEN.findall(expression.strip()):
+            if number:
+                if not expect_value or len(number) > MAX_DIGITS:
+                    raise ValueError("misplaced number")
+                values.append(Fraction(int(number)))
+                expect_value = False
+            elif ch == "(" and expect_value:
+                ops.append(ch)
+            elif ch == ")" and not expect_value:
+                while ops and ops[-1] != "(":
+                    apply(ops.pop())
+                ops.pop()                                 # IndexError when unbalanced
+            elif ch in "+-" and expect_value:
+                if ch == "-":
+                    ops.append("neg")
+            elif ch in "+-*/" and not expect_value:
+                while ops and ops[-1] != "(" and _PRECEDENCE[ops[-1]] >= _PRECEDENCE[ch]:
+                    apply(ops.pop())
+                ops.append(ch)
+                expect_value = True
+            else:
+                raise ValueError(f"unexpected {ch!r}")
+        while ops:
+            apply(ops.pop())
+        if expect_value or len(values) != 1:
+            raise ValueError("incomplete")
+        value = values[0]
+    except (ValueError, IndexError, KeyError, ZeroDivisionError) as exc:
+        raise FormatError(f"{where}: cannot evaluate {expression.strip()[:40]!r} ({exc})") from None
+    return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
 
 
 def _matrices(text: str, where: str, fmt, ring, flag) -> Scheme:
