@@ -279,7 +279,7 @@ def test_alphatensor_truncated_or_misshapen(tmp_path):
 
 # --------------------------------------------------------------------------- dispatch
 def test_unknown_format_lists_the_known_ones(tmp_path):
-    with pytest.raises(FormatError, match="native, perminov, txt, numeric, exp, maple, alphatensor, flipcpd"):
+    with pytest.raises(FormatError, match="native, perminov, txt, numeric, exp, maple, triads, alphatensor, flipcpd"):
         io.load(tmp_path / "x.json", fmt="csv")
     with pytest.raises(FormatError, match="cannot tell the file format"):
         io.load(tmp_path / "x.dat")
