@@ -239,12 +239,14 @@ def _search_until_lift(settings, lift_to, on_progress, log_path):
         result = run_search(settings, on_progress=on_progress, log_path=log_path)
 
 
-def start_scheme(path, target, ring: str, *, fmt=None, key=None) -> Scheme:
-    """The scheme of the file ``path`` as the start of a ``ring`` walk on ``target``: moved to the
-    target's format through a symmetry if need be, read in the walk's ring; one-line errors naming
-    the file."""
-    scheme = resolve(str(path), fmt=fmt, key=key).scheme
+def start_scheme(path, target, ring: str, *, fmt=None, key=None, read_ring=None) -> Scheme:
+    """The scheme of the file ``path`` (format ``fmt``, entry ``key``, read in ``read_ring``;
+    default: as the file says) as the start of a ``ring`` walk on ``target``: moved to the target's
+    format through a symmetry if need be, read in the walk's ring; one-line errors naming the file."""
+    scheme = resolve(str(path), fmt=fmt, key=key, ring=read_ring).scheme
     if scheme.target != target:
+        if not (scheme.target.is_matmul and target.is_matmul):
+            raise FlipgraphError(f"{path}: holds a {scheme.format_str} scheme, not {target.label}")
         try:
             scheme = scheme.to_format(*target.format)
         except FlipgraphError:

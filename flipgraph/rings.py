@@ -86,6 +86,8 @@ def smallest_ring(values) -> Ring:
 
 
 def _has_non_int(values) -> bool:
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
+        return False
     arr = np.asarray(values, dtype=object)
     return any(not isinstance(x, (int, np.integer)) for x in arr.ravel())
 

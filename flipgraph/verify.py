@@ -6,8 +6,9 @@ For a scheme (U, V, W) of a target T (:mod:`flipgraph.tensors`) and all a < nU, 
 
 For matrix multiplication of format (n, m, p) (project convention, C not transposed) T[i*m+j,
 j'*p+k, i'*p+k'] = [i == i'] · [j == j'] · [k == k']. The left side is computed one row a at a time
-as the matrix product (V · diag(U[:, a]))ᵀ · W: int64 when no overflow is possible, Python integers
-(object arrays) otherwise, Fractions over Q, reduced mod p over GF(p).
+as the matrix product (V · diag(U[:, a]))ᵀ · W: float64 BLAS when every partial sum is an integer
+below 2^53 (exact), int64 when no overflow is possible, Python integers (object arrays) otherwise,
+Fractions over Q (scaled to integers by a common denominator), reduced mod p over GF(p).
 """
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ def scheme_tensor(scheme: Scheme, modulus: int = 0) -> np.ndarray:
     Fraction objects), reduced mod ``modulus`` when it is nonzero."""
     U, V, W, scale = _exact_arrays(scheme, modulus)
     T = np.stack([(V * U[:, a, None]).T @ W for a in range(U.shape[1])])
+    if T.dtype == np.float64:
+        T = T.astype(np.int64)
     if scale != 1:
         T = np.vectorize(lambda x: Fraction(x) / scale, otypes=[object])(T)
     return np.mod(T, modulus) if modulus else T
@@ -75,7 +78,7 @@ def verify(scheme: Scheme, ring: str | Ring | None = None) -> Verdict:
         bad = np.argwhere(diff != 0)
         if len(bad) and not first:
             b, c = (int(x) for x in bad[0])
-            value = Fraction(got[b, c]) / scale
+            value = Fraction(int(got[b, c]), scale)
             expected = int(want[b, c])
             first = (f"{tensor.describe(a, b, c)}: coefficient {value}, expected {expected} "
                      f"(off by {value - expected})")
@@ -97,11 +100,16 @@ def _exact_arrays(scheme: Scheme, modulus: int):
                      for mat in mats)
         scale = dens[0] * dens[1] * dens[2]
     if modulus:
-        return (*(np.mod(mat, modulus).astype(np.int64) for mat in mats), 1)
-    biggest = max((int(np.abs(mat).max()) if mat.size else 0) for mat in mats)
+        mats = tuple(np.mod(mat, modulus).astype(np.int64) for mat in mats)
+        bound = (modulus - 1) ** 3 * max(scheme.rank, 1)
+        return (*(mat.astype(np.float64 if bound < 2**53 else np.int64) for mat in mats), 1)
+    bound = max(scheme.rank, 1)
+    for mat in mats:
+        bound *= int(np.abs(mat).max()) if mat.size else 0
     largest_target = int(np.abs(scheme.target.entries[:, 3]).max()) if scheme.target.nnz else 0
-    if (biggest ** 3 * max(scheme.rank, 1) < 2**62 and scale < 2**62
-            and largest_target * scale < 2**62):
+    if bound < 2**53 and scale < 2**53 and largest_target * scale < 2**53:
+        return (*(mat.astype(np.float64) for mat in mats), scale)   # every partial sum is exact
+    if bound < 2**62 and scale < 2**62 and largest_target * scale < 2**62:
         return (*(mat.astype(np.int64) for mat in mats), scale)
     return (*(mat.astype(object) for mat in mats), scale)
 

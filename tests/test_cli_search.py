@@ -135,3 +135,20 @@ def test_bad_recipe_is_one_line_and_exit_2(tmp_path, content, message):
     result = invoke("search", "--config", recipe, "--out", tmp_path / "o", "--no-save")
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
+
+
+def test_search_from_an_entry_of_a_many_scheme_file(tmp_path):
+    """--key picks the start scheme of a many-scheme file, --from-format names its layout."""
+    start = tmp_path / "two.dat"
+    text = ""
+    for scheme in (classics.strassen(), classics.laderman()):
+        io.save(scheme, tmp_path / "one.txt", "numeric")
+        text += (tmp_path / "one.txt").read_text()
+    start.write_text(text)
+    result = invoke("search", "3x3x3", "--from", start, "--from-format", "numeric", "--key", "2",
+                    "--target-rank", 23, "--time-limit", 2, "--out", tmp_path / "run", "--no-save")
+    assert result.exit_code == 0, result.output
+    assert io.load(tmp_path / "run" / "best.json").rank == 23
+    result = invoke("search", "3x3x3", "--from", start, "--from-format", "numeric", "--key", "3",
+                    "--time-limit", 1, "--out", tmp_path / "run", "--no-save")
+    assert result.exit_code == 2 and "no entry '3'" in result.output

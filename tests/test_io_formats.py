@@ -182,7 +182,8 @@ def test_exp_writes_c_transposed(tmp_path):
     # the standard 1x1x2 scheme: C[0, 1] = A[0, 0] B[0, 1] is written c21 in the trace convention
     from flipgraph import standard
     text = exp.write(standard(1, 1, 2))
-    assert text.splitlines()[1] == "(a11)*(b12)*(c21)"
+    assert text.splitlines()[0] == "# ring: zt"
+    assert text.splitlines()[2] == "(a11)*(b12)*(c21)"
     assert verify(exp.parse(text, "t", "t.exp"))
 
 
@@ -203,7 +204,7 @@ def test_exp_corrupted_fails_with_line(tmp_path):
 # --------------------------------------------------------------------------- Maple .m
 def _maple_strassen(style: str) -> str:
     triples = []
-    for line in exp.write(classics.strassen()).splitlines():
+    for line in exp.write(classics.strassen()).splitlines()[1:]:      # after "# ring: zt"
         a, b, c = (f.strip("()") for f in line.split(")*("))
         triples.append(f"[{a}, {b}, {c}]")
     body = ",\n  ".join(triples)
@@ -300,7 +301,7 @@ def test_alphatensor_truncated_or_misshapen(tmp_path):
 
 # --------------------------------------------------------------------------- dispatch
 def test_unknown_format_lists_the_known_ones(tmp_path):
-    with pytest.raises(FormatError, match="native, perminov, txt, exp, maple, alphatensor"):
+    with pytest.raises(FormatError, match="native, perminov, txt, numeric, exp, maple, triads, alphatensor, flipcpd"):
         io.load(tmp_path / "x.json", fmt="csv")
     with pytest.raises(FormatError, match="cannot tell the file format"):
         io.load(tmp_path / "x.dat")

@@ -6,8 +6,9 @@ from pathlib import Path
 import click
 
 from ..errors import FlipgraphError
-from ..io import load_all, save
+from ..io import FORMATS, load_all, save
 from ..lift import lift as lift_scheme
+from ..rings import RINGS
 
 
 @click.command("lift")
@@ -22,7 +23,11 @@ from ..lift import lift as lift_scheme
               help="Only this entry of a many-scheme file, e.g. 4,4,4 in an AlphaTensor .npz.")
 @click.option("--out", "out", type=click.Path(file_okay=False), default=None,
               help="Folder for the lifted schemes (native JSON, <name>-<ring>.json).")
-def lift_command(files, to, steps, tries, key, out):
+@click.option("--ring", type=click.Choice(sorted(RINGS)), default=None,
+              help="Read the files in this ring (default: each file's own, e.g. z2 for mod2 names).")
+@click.option("--from", "fmt", type=click.Choice(sorted(FORMATS)), default=None,
+              help="File format (default: from the suffix).")
+def lift_command(files, to, steps, tries, key, out, ring, fmt):
     """Lift Z2 / Z3 schemes to the integers (or rationals) and prove them.
 
     Hensel lifting mod p^K with the Jacobian reduced once mod p, rational reconstruction of every
@@ -42,7 +47,7 @@ def lift_command(files, to, steps, tries, key, out):
         Path(out).mkdir(parents=True, exist_ok=True)
     all_ok = True
     for path in files:
-        entries = load_all(path)
+        entries = load_all(path, fmt, ring)
         many = len(entries) > 1
         if key is not None:
             wanted = key.replace("x", ",")

@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from .. import plots
+from .. import io, plots
 from ..errors import FlipgraphError
 from ..pipeline import collect_alternatives, load_recipe, resolve, run_search_job, start_scheme
 from ..tensors import parse_target
@@ -55,6 +55,11 @@ class _Progress:
               help="Each walker's trajectory is reproducible from (seed, walker index).")
 @click.option("--from", "start_file", type=click.Path(dir_okay=False),
               help="Start from this scheme file (default: the standard scheme of rank n·m·p).")
+@click.option("--from-format", "start_format", type=click.Choice(sorted(io.FORMATS)),
+              help="File format of --from (default: from the suffix).")
+@click.option("--from-ring", "start_ring", type=click.Choice(["z2", "z3", "zt", "z", "q"]),
+              help="Read --from in this ring (default: the file's own).")
+@click.option("--key", "start_key", help="Entry of a many-scheme --from file, e.g. 4,4,4.")
 @click.option("--pool-size", type=int, default=None,
               help="Distinct schemes kept per rank level (1 = plain walk with restarts). "
                    "Default: 4 over z2, 1 over z3 and zt.")
@@ -86,8 +91,9 @@ class _Progress:
                    "$FLIPGRAPH_DB or ~/.local/share/flipgraph/schemes.h5).")
 @click.option("--no-save", is_flag=True, default=False, help="Do not save into the database.")
 @click.pass_context
-def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_file, pool_size,
-               path_limit, plus_after, reset_flips, config, out, lift, keep_rank, db_path, no_save):
+def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_file, start_format,
+               start_ring, start_key, pool_size, path_limit, plus_after, reset_flips, config, out,
+               lift, keep_rank, db_path, no_save):
     """Random walks on the flip graph to find a low-rank scheme of FORMAT (like 3x3x3).
 
     Starts from the standard algorithm (or --from FILE), takes random flips, reduces whenever
@@ -103,7 +109,8 @@ def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_
       flipgraph search --config search_configs/z2-444-49.toml
     """
     opts = dict(format=format, ring=ring, target_rank=target_rank, workers=workers,
-                time_limit=time_limit, seed=seed, start_file=start_file, pool_size=pool_size,
+                time_limit=time_limit, seed=seed, start_file=start_file, start_format=start_format,
+                start_ring=start_ring, start_key=start_key, pool_size=pool_size,
                 path_limit=path_limit, plus_after=plus_after, reset_flips=reset_flips, out=out,
                 lift=lift)
     if config:
@@ -146,7 +153,8 @@ def _alternatives(opts: dict, count: int, no_save: bool, db_path) -> None:
     """search --keep-rank N: distinct schemes at the start scheme's rank."""
     ring = str(opts["ring"]).lower()
     spec = opts["start_file"] or opts["format"]
-    start = resolve(spec, ring=None if opts["start_file"] else "z", db=None)
+    start = resolve(spec, fmt=opts["start_format"], ring=opts["start_ring"], key=opts["start_key"]) \
+        if opts["start_file"] else resolve(spec, ring="z")
     if start.scheme.target != parse_target(str(opts["format"])):
         raise FlipgraphError(f"{spec}: holds a {start.scheme.format_str} scheme, not {opts['format']}")
     job = collect_alternatives(start, count, ring=ring if opts["ring"] else None, out_dir=opts["out"],
@@ -197,7 +205,9 @@ def _settings(opts: dict, config) -> SearchSettings:
 
     target = parse_target(str(opts["format"]))
     ring = str(opts["ring"]).lower()
-    start = start_scheme(opts["start_file"], target, ring) if opts["start_file"] else None
+    start = start_scheme(opts["start_file"], target, ring, fmt=opts["start_format"],
+                         key=opts["start_key"], read_ring=opts["start_ring"]) \
+        if opts["start_file"] else None
     time_limit = number("time_limit", float, 0, allow_none=True)
     return SearchSettings(target=target, ring=ring,
                           target_rank=number("target_rank", int, 0), workers=number("workers", int, 1),

@@ -9,15 +9,21 @@ Formats (name: suffix, read/write):
 
     native       .json  read/write  flipgraph's own JSON (project convention, exact, ring and target kept)
     perminov     .json  read/write  Perminov JSON (n, m, z2, u, v, w; w over C transposed)
-    txt          .txt   read/write  readable listing m1 = (a11 + a22)(b11 + b22) / c11 = m1 + m4 (any target)
+    txt          .txt   read/write  readable listing m1 = (a11 + a22)(b11 + b22) / c11 = m1 + m4;
+                                    any target; read by content: also numeric, .exp lines, flip-cpd flat
+    numeric      .txt   read/write  ternary_flip_graph numbers: n1 n2 n3 r, then u, v, w (w over C^T)
     exp          .exp   read/write  Moosbauer products (a11+a12)*(b21)*(c11), trace convention
-    maple        .m     read        Maple list of [a, b, c] triples, trace convention
+    maple        .m     read        Maple products: coefficient matrices {{{a},{b},{c}},...} or forms
+    triads       .mpl   read        Maple TriadSet of coefficient-matrix triads (FastMatrixMultiplication)
     alphatensor  .npz   read        AlphaTensor factorizations, keyed "n,m,p" (safe loader)
+    flipcpd      .npy   read        flip-cpd numerator/denominator row (gg targets: matmul)
 
 The format is ``fmt`` when given, else the suffix (a ``.json`` file is native when it has the key
-"flipgraph", else Perminov). Every scheme comes back in the project convention (C NOT transposed).
-The ring is ``ring`` when given, else the file's own (native "ring", Perminov "z2", ``mod2``/``f2``
-in Moosbauer and AlphaTensor file names), else the smallest of zt, z, q holding the values.
+"flipgraph", else Perminov; a ``.txt`` file is told by content). Every scheme comes back in the
+project convention (C NOT transposed). The ring is ``ring`` when given, else the file's own
+(native "ring", Perminov "z2", a ``# ring:`` line, ``mod2``/``f2``/``mod0``/``_ZT`` in file names),
+else the smallest of zt, z, q holding the values where the scheme is valid there, else z2 or z3
+where it is valid there (see :func:`flipgraph.io.common.build_read`).
 Readers are strict: a malformed file is a FormatError whose one-line message names file and line
 or key. Loading does not verify: call :func:`flipgraph.verify` on the result.
 
@@ -39,7 +45,7 @@ from typing import Callable
 from ..atomic import write_text
 from ..errors import FormatError
 from ..scheme import Scheme
-from . import alphatensor, exp, listing, maple, native, perminov
+from . import alphatensor, exp, flipcpd, listing, maple, native, numeric, perminov
 
 __all__ = ["load", "load_all", "load_with_meta", "save", "FORMATS", "Format", "format_of"]
 
@@ -70,6 +76,21 @@ def _one(parse):
     return lambda path, where, ring, keys=None: [(Path(path).name, parse(path, where, ring))]
 
 
+def _read_txt(path, where, ring, keys=None) -> list[tuple[str, Scheme]]:
+    """A ``.txt`` file by its content: numeric layout (first line four integers), flip-cpd flat
+    listing (flip-cpd file name), ``.exp`` product lines (no ``=``), else the readable listing."""
+    text = _text(path)
+    if numeric.looks_numeric(text):
+        return numeric.parse_all(text, where, path, ring, keys)
+    if flipcpd.is_flipcpd(path):
+        return [(Path(path).name, flipcpd.parse_txt(text, where, path, ring))]
+    first = next((line for line in text.splitlines() if line.strip()
+                  and not line.lstrip().startswith("#")), "")
+    if first and "=" not in first:
+        return [(Path(path).name, exp.parse(text, where, path, ring))]
+    return [(Path(path).name, listing.parse(text, where, ring))]
+
+
 FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("native", ".json",
            _one(lambda path, where, ring: native.parse(_text(path), where, ring)[0]),
@@ -79,21 +100,33 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
            _one(lambda path, where, ring: perminov.parse(_text(path), where, ring)),
            lambda scheme, meta: perminov.write(scheme),
            "Perminov JSON: n, m, z2, u/v/w with w over C transposed, listing lines"),
-    Format("txt", ".txt",
-           _one(lambda path, where, ring: listing.parse(_text(path), where, ring)),
-           lambda scheme, meta: listing.write(scheme),
-           "readable listing: m1 = (a11 + a22)(b11 + b22), c11 = m1 + m4 - m5 + m7"),
+    Format("txt", ".txt", _read_txt, lambda scheme, meta: listing.write(scheme),
+           "readable listing: m1 = (a11 + a22)(b11 + b22), c11 = m1 + m4 - m5 + m7 (read: any "
+           ".txt layout, told by content)", many=True),
+    Format("numeric", ".txt",
+           lambda path, where, ring, keys=None: numeric.parse_all(_text(path), where, path, ring, keys),
+           lambda scheme, meta: numeric.write(scheme),
+           "ternary_flip_graph numbers: n1 n2 n3 r, then u, v, w rows (w over C transposed)",
+           many=True),
     Format("exp", ".exp",
            _one(lambda path, where, ring: exp.parse(_text(path), where, path, ring)),
            lambda scheme, meta: exp.write(scheme),
            "Moosbauer .exp: (a11+a12)*(b21)*(c11) per line, trace convention"),
     Format("maple", ".m",
            _one(lambda path, where, ring: maple.parse(_text(path), where, path, ring)),
-           None, "Maple list of [a, b, c] triples, trace convention (read only)"),
+           None, "Maple products {{{a},{b},{c}},...} or [[a-form, b-form, c-form],...], trace "
+           "convention (read only)"),
+    Format("triads", ".mpl",
+           _one(lambda path, where, ring: maple.parse_triads(_text(path), where, path, ring)),
+           None, "Maple TriadSet([Triad([Matrix(..), Matrix(..), Matrix(..)]), ...]), trace "
+           "convention (read only)"),
     Format("alphatensor", ".npz", alphatensor.parse_all, None,
            "AlphaTensor factorizations, key 'n,m,p' (read only, no arbitrary unpickling)", many=True),
+    Format("flipcpd", ".npy", _one(flipcpd.parse_npy), None,
+           "flip-cpd numerator/denominator row; gg (matrix multiplication) targets (read only)"),
 )}
-_ALIASES = {"json": "native", "listing": "txt", "npz": "alphatensor", "m": "maple"}
+_ALIASES = {"json": "native", "listing": "txt", "npz": "alphatensor", "m": "maple",
+            "npy": "flipcpd", "ternary": "numeric", "mpl": "triads"}
 
 
 def format_of(path, fmt: str | None = None, *, for_writing: bool = False) -> Format:
@@ -167,6 +200,6 @@ def save(scheme: Scheme, path, fmt: str | None = None, meta: dict | None = None)
 def _is_native(path) -> bool:
     try:
         data = json.loads(_text(path))
-    except json.JSONDecodeError:
-        return True   # let the native reader report the syntax error with its line
+    except (ValueError, RecursionError):   # invalid JSON, huge integers, deep nesting
+        return True   # let the native reader report the error with its line
     return isinstance(data, dict) and "flipgraph" in data

@@ -9,27 +9,29 @@ restricted unpickler that can only rebuild ndarrays (``ndarray``, ``dtype``, ``_
 any other class is a FormatError. Element values must be integers or floats with a small binary
 denominator (±0.5 becomes Fraction(-1, 2), exactly); NaN, infinities and values like 0.1 are refused.
 
-Ring: explicit ring, else ``z2`` when the file name says ``f2``/``mod2``, else the smallest of
-zt, z, q holding the values.
+The archive's sizes are not trusted: a member may expand to at most MAX_MEMBER_BYTES (read in
+chunks, so a zip bomb costs no memory), and a header's shape must match the bytes present.
+
+Ring: explicit ring, else ``z2`` when the file name says ``f2``/``mod2`` (``_r``: the smallest of
+zt, z, q holding the values), else as :func:`flipgraph.io.common.build_read` finds it.
 """
 from __future__ import annotations
 
 import io
 import pickle
+import struct
 import zipfile
 import zlib
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-from numpy.lib import format as npy_format
 
 from ..errors import FormatError
 from ..scheme import Scheme
-from .common import build, choose_ring, from_trace, ring_flag_from_name
+from . import npy
+from .common import build_read, check_size, from_trace, ring_flag_from_name
 
-MAX_DENOMINATOR = 2**16
-MAX_MEMBER_BYTES = 1 << 30
+MAX_MEMBER_BYTES = 1 << 26
 
 
 def _reconstruct():
@@ -67,9 +69,12 @@ def parse_all(path: str | Path, where: str, ring=None, keys=None) -> list[tuple[
     the archive's order."""
     try:
         archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        raise FormatError(f"{where}: not an .npz (zip) archive") from None
-    flag = ring if ring is not None else ring_flag_from_name(path)
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, NotImplementedError,
+            struct.error) as exc:
+        if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError)):
+            raise                      # the file system's error, named by the caller
+        raise FormatError(f"{where}: not an .npz (zip) archive ({exc})") from None
+    flag = ring_flag_from_name(path)
     out = []
     with archive:
         for info in archive.infolist():
@@ -80,22 +85,36 @@ def parse_all(path: str | Path, where: str, ring=None, keys=None) -> list[tuple[
                 continue
             loc = f"{where}: key {key!r}"
             fmt = _key_format(key, loc)
-            if info.file_size > MAX_MEMBER_BYTES:
-                raise FormatError(f"{loc}: member of {info.file_size} bytes is too large")
-            try:
-                raw = archive.read(info)
-            except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-                raise FormatError(f"{loc}: damaged archive member ({exc})") from None
-            U, V, W = _factors(raw, fmt, loc)
+            U, V, W = _factors(_member(archive, info, loc), fmt, loc)
             n, m, p = fmt
             U, V, W = U.T, V.T, from_trace(W.T, n, p)
-            out.append((key, build(loc, fmt, U, V, W, choose_ring(flag, None, U, V, W))))
+            out.append((key, build_read(loc, fmt, U, V, W, ring, flag)))
     return out
+
+
+def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> bytes:
+    """The member's bytes, read in chunks and refused beyond MAX_MEMBER_BYTES (its declared size
+    is not trusted)."""
+    if info.file_size > MAX_MEMBER_BYTES:
+        raise FormatError(f"{where}: member of {info.file_size} bytes is too large")
+    chunks, total = [], 0
+    try:
+        with archive.open(info) as member:
+            while chunk := member.read(1 << 20):
+                total += len(chunk)
+                if total > MAX_MEMBER_BYTES:
+                    raise FormatError(f"{where}: member expands beyond {MAX_MEMBER_BYTES} bytes")
+                chunks.append(chunk)
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, NotImplementedError,
+            struct.error) as exc:
+        raise FormatError(f"{where}: damaged archive member ({type(exc).__name__}: {exc})") from None
+    return b"".join(chunks)
 
 
 def _key_format(key: str, where: str) -> tuple[int, int, int]:
     parts = key.split(",")
-    if len(parts) != 3 or not all(x.isdigit() and int(x) >= 1 for x in parts):
+    if len(parts) != 3 or not all(x.isascii() and x.isdigit() and len(x) <= 6 and int(x) >= 1
+                                  for x in parts):
         raise FormatError(f"{where}: key is not of the form 'n,m,p'")
     return tuple(int(x) for x in parts)
 
@@ -103,15 +122,7 @@ def _key_format(key: str, where: str) -> tuple[int, int, int]:
 def _factors(raw: bytes, fmt, where: str) -> list[np.ndarray]:
     """(U, V, W) as object arrays of exact numbers, in the file's layout (columns = products)."""
     stream = io.BytesIO(raw)
-    try:
-        version = npy_format.read_magic(stream)
-        read_header = {(1, 0): npy_format.read_array_header_1_0,
-                       (2, 0): npy_format.read_array_header_2_0}.get(version)
-        if read_header is None:
-            raise ValueError(f"unsupported .npy version {version}")
-        shape, fortran, dtype = read_header(stream)
-    except (ValueError, OSError, SyntaxError) as exc:
-        raise FormatError(f"{where}: not a .npy array ({exc})") from None
+    shape, fortran, dtype = npy.header(stream, where)
     if dtype.hasobject:
         if shape != (3,) or fortran:
             raise FormatError(f"{where}: expected 3 factors, found an object array of shape {shape}")
@@ -125,11 +136,7 @@ def _factors(raw: bytes, fmt, where: str) -> list[np.ndarray]:
             raise FormatError(f"{where}: expected 3 factors")
         factors = list(array)
     else:
-        stream.seek(0)
-        try:
-            array = npy_format.read_array(stream, allow_pickle=False)
-        except (ValueError, OSError) as exc:
-            raise FormatError(f"{where}: unreadable array ({exc})") from None
+        array = npy.plain_array(stream, where, shape, fortran, dtype)
         if array.ndim != 3 or array.shape[0] != 3:
             raise FormatError(f"{where}: expected 3 stacked factors, found shape {array.shape}")
         factors = list(array)
@@ -142,27 +149,8 @@ def _factors(raw: bytes, fmt, where: str) -> list[np.ndarray]:
             got = factor.shape if isinstance(factor, np.ndarray) else type(factor).__name__
             raise FormatError(f"{where}: factor {name} has shape {got}, expected ({want}, R)")
         ranks.add(factor.shape[1])
-        out.append(_exact(factor, f"{where}: factor {name}"))
     if len(ranks) != 1:
         raise FormatError(f"{where}: the factors disagree on the rank ({sorted(ranks)})")
-    return out
+    check_size(where, fmt, ranks.pop())
+    return [npy.exact(factor, f"{where}: factor {name}") for name, factor in zip("UVW", factors)]
 
-
-def _exact(factor: np.ndarray, where: str) -> np.ndarray:
-    """int64 when every value is an integer, else an object array of exact Fractions."""
-    if factor.dtype.kind in "iu":
-        return factor.astype(np.int64)
-    if factor.dtype.kind != "f":
-        raise FormatError(f"{where}: values of type {factor.dtype} (expected integers or floats)")
-    bad = ~np.isfinite(factor) | (np.abs(factor) >= 2.0**40)
-    if bad.any():
-        raise FormatError(f"{where}: value {factor[bad][0]!r} is not finite or too large")
-    scaled = factor * MAX_DENOMINATOR                   # exact: a power-of-two scaling
-    off = scaled != np.round(scaled)
-    if off.any():
-        raise FormatError(f"{where}: value {factor[off][0]!r} is not a small dyadic fraction")
-    if (factor == np.round(factor)).all():
-        return factor.astype(np.int64)
-    values, inverse = np.unique(scaled.astype(np.int64), return_inverse=True)
-    exact = np.array([Fraction(int(v), MAX_DENOMINATOR) for v in values] + [None], dtype=object)[:-1]
-    return exact[inverse.reshape(factor.shape)]

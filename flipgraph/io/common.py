@@ -14,10 +14,21 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FormatError, SchemeError
-from ..rings import Z, ZT, Ring, ring as as_ring, smallest_ring
+from ..rings import Z, Z2, Z3, ZT, Ring, ring as as_ring, smallest_ring
 from ..scheme import Scheme
+from ..verify import verify
 
 _RATIONAL = re.compile(r"\s*[+-]?\d+(?:\s*/\s*\d+)?\s*$")
+
+#: Bounds checked before any allocation, so that a tiny hostile file cannot ask for gigabytes:
+#: entries per factor (n·m, m·p, n·p; 4096 = 64×64, the public schemes reach 16×16) and
+#: coefficients in all (r·(nm + mp + np)), and digits per coefficient.
+MAX_FACTOR = 4096
+MAX_ENTRIES = 5 * 10**7
+MAX_DIGITS = 1000
+#: A file's ring named "char0" (Kauers' ``-mod0`` names): the smallest of zt, z, q, as when unnamed,
+#: but no mod-2/mod-3 fallback.
+CHAR0 = "char0"
 
 
 def from_trace(W, n: int, p: int) -> np.ndarray:
@@ -38,27 +49,61 @@ def parse_number(value, where: str) -> Fraction:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise FormatError(f"{where}: {value!r} is not an integer or a rational string \"a/b\"")
     if isinstance(value, str):
+        if len(value) > 2 * MAX_DIGITS + 8:
+            raise FormatError(f"{where}: a number of {len(value)} characters is too long")
         if not _RATIONAL.match(value):
             raise FormatError(f"{where}: {value!r} is not a rational number \"a/b\"")
         try:
             return Fraction(value.replace(" ", ""))
         except ZeroDivisionError:
             raise FormatError(f"{where}: {value!r} has a zero denominator") from None
+    if value.bit_length() > 3.33 * MAX_DIGITS:
+        raise FormatError(f"{where}: an integer of more than {MAX_DIGITS} digits is too long")
     return Fraction(value)
 
 
+def fraction(text: str, where: str) -> Fraction:
+    """A number written ``-12``, ``3/4`` (no blanks): a FormatError for a zero denominator or
+    more than MAX_DIGITS digits."""
+    if len(text) > 2 * MAX_DIGITS + 2:
+        raise FormatError(f"{where}: a number of {len(text)} characters is too long")
+    try:
+        return Fraction(text)
+    except ZeroDivisionError:
+        raise FormatError(f"{where}: {text!r} has a zero denominator") from None
+    except ValueError:
+        raise FormatError(f"{where}: {text[:20]!r} is not a number") from None
+
+
+def check_size(where: str, fmt, rank: int) -> None:
+    """A FormatError when a scheme of ``fmt`` and ``rank`` would exceed MAX_FACTOR entries per
+    factor or MAX_ENTRIES coefficients; call before allocating the matrices."""
+    n, m, p = fmt
+    if min(n, m, p) < 1 or rank < 0:
+        raise FormatError(f"{where}: format {n}x{m}x{p} rank {rank}: dimensions must be positive")
+    if max(n * m, m * p, n * p) > MAX_FACTOR:
+        raise FormatError(f"{where}: format {n}x{m}x{p} is too large (at most {MAX_FACTOR} "
+                          f"entries per matrix)")
+    if rank * (n * m + m * p + n * p) > MAX_ENTRIES:
+        raise FormatError(f"{where}: rank {rank} for {n}x{m}x{p} is too large (at most "
+                          f"{MAX_ENTRIES} coefficients)")
+
+
 def dense_rows(rows, rank: int, cols: int, where: str) -> np.ndarray:
-    """JSON rows -> object array (rank × cols) of exact numbers, or a FormatError naming ``where``
-    (the key, and the row and column of a bad entry)."""
+    """JSON rows -> array (rank × cols) of exact numbers (int64 when all are plain integers, else
+    objects), or a FormatError naming ``where`` (the key, and the row and column of a bad entry)."""
     if not isinstance(rows, list):
         raise FormatError(f"{where}: expected a list of rows")
     if len(rows) != rank:
         raise FormatError(f"{where}: {len(rows)} rows, but 'rank' is {rank}")
-    out = np.empty((rank, cols), dtype=object)
     for q, row in enumerate(rows):
         if not isinstance(row, list) or len(row) != cols:
             got = len(row) if isinstance(row, list) else type(row).__name__
             raise FormatError(f"{where}[{q}]: expected a row of {cols} coefficients, got {got}")
+    if all(type(x) is int and -2**62 < x < 2**62 for row in rows for x in row):
+        return np.array(rows, dtype=np.int64).reshape(rank, cols)     # fast path: plain integers
+    out = np.empty((rank, cols), dtype=object)
+    for q, row in enumerate(rows):
         out[q] = [parse_number(x, f"{where}[{q}][{c}]") for c, x in enumerate(row)]
     return out
 
@@ -85,7 +130,7 @@ def choose_ring(explicit, flag: str | Ring | None, *mats) -> Ring:
     smallest characteristic-0 ring (zt, z, q) holding every value."""
     if explicit is not None:
         return as_ring(explicit)
-    if flag is not None:
+    if flag is not None and flag != CHAR0:
         return as_ring(flag)
     arrays = [np.asarray(m) for m in mats]
     if all(a.dtype.kind in "iu" for a in arrays):               # fast path for integer arrays
@@ -101,10 +146,33 @@ def build(where: str, fmt, U, V, W, ring) -> Scheme:
         raise FormatError(f"{where}: {exc}") from None
 
 
+def build_read(where: str, fmt, U, V, W, explicit=None, flag=None) -> Scheme:
+    """The scheme a reader found, in its ring: ``explicit`` (the caller's) wins, else ``flag``
+    (the file's own; CHAR0: the smallest of zt, z, q). A file that names no ring is read in the
+    smallest of zt, z, q holding its values and, when invalid there, in z2 then z3 where it is
+    valid (a mod-p scheme is never handed out as an integer one, nor the reverse)."""
+    scheme = build(where, fmt, U, V, W, choose_ring(explicit, flag, U, V, W))
+    if explicit is not None or flag is not None or verify(scheme):
+        return scheme
+    for ring in (Z2, Z3):
+        try:
+            candidate = scheme.over(ring)
+        except SchemeError:
+            continue
+        if verify(candidate):
+            return candidate
+    return scheme
+
+
 def ring_flag_from_name(path: str | Path) -> str | None:
-    """'z2' when a file name says mod 2 (``mod2``, ``f2``, ``z2``, ``gf2``), else None."""
+    """The ring a file name states: 'z2' (``mod2``, ``f2``, ``z2``, ``gf2``), 'z3' (``mod3``,
+    ``z3``, ``gf3``), CHAR0 (``mod0``, Perminov's ``_ZT``/``_Z``/``_Q`` endings, AlphaTensor's
+    ``_r``: read in the smallest ring holding the values), else None."""
     name = Path(path).name.lower()
-    return "z2" if re.search(r"(^|[^a-z0-9])(mod2|f2|z2|gf2)([^a-z0-9]|$)", name) else None
+    for flag, words in (("z2", "mod2|f2|z2|gf2"), ("z3", "mod3|z3|gf3"), (CHAR0, "mod0|zt|z|q|r")):
+        if re.search(rf"(^|[^a-z0-9])({words})([^a-z0-9]|$)", name):
+            return flag
+    return None
 
 
 def format_from_name(path: str | Path) -> tuple[int, int, int] | None:
@@ -133,3 +201,7 @@ def load_json(text: str, where: str):
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise FormatError(f"{where}: line {exc.lineno}: invalid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise FormatError(f"{where}: JSON nested too deeply") from None
+    except ValueError as exc:   # an integer of more than 4300 digits
+        raise FormatError(f"{where}: invalid JSON ({str(exc).split(';')[0]})") from None

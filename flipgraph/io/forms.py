@@ -3,7 +3,9 @@
 A form is a signed sum of terms ``[coef][*]<letter><index>``; the coefficient is an integer, a
 fraction ``p/q`` or absent (1). The index is either two digits ``ij`` (1-based, for dimensions
 below 10), ``i_j``, ``(i,j)`` or ``[i,j]`` (any size), or, with ``flat=True``, one number ``k``
-(1-based). The single token ``0`` is the zero form.
+(1-based). The single token ``0`` is the zero form. Given the matrix's ``shape``, a run of digits
+``ijk`` is split where only one split fits the shape (``a311`` in a 13x15 matrix is (3, 11));
+where two fit, :class:`AmbiguousIndex` is raised.
 """
 from __future__ import annotations
 
@@ -13,17 +15,25 @@ from fractions import Fraction
 import numpy as np
 
 from ..errors import FormatError
+from .common import fraction
 
 _TERM = re.compile(
     r"\s*([+-])?\s*(\d+(?:/\d+)?)?\s*\*?\s*([a-zA-Z])"
     r"(?:(\d+)_(\d+)|[(\[]\s*(\d+)\s*,\s*(\d+)\s*[)\]]|(\d+))\s*"
 )
+_INDEX_DIGITS = 6
 
 
-def parse_form(text: str, letter: str, *, flat: bool = False) -> dict[tuple[int, ...], Fraction]:
+class AmbiguousIndex(FormatError):
+    """A run of digits such as ``a111`` that splits into (row, column) in more than one way."""
+
+
+def parse_form(text: str, letter: str, *, flat: bool = False,
+               shape: tuple[int, int] | None = None) -> dict[tuple[int, ...], Fraction]:
     """Parse ``text`` into {0-based index: coefficient}. ``letter`` is the only variable letter
-    allowed (``a``, ``b``, ``c`` or ``m``). Two-digit indices ``ij`` mean (i, j) unless ``flat``.
-    Raises FormatError (message without location: the caller adds file and line)."""
+    allowed (``a``, ``b``, ``c`` or ``m``). Two-digit indices ``ij`` mean (i, j) unless ``flat``;
+    longer runs are split by ``shape`` (see the module docstring). Raises FormatError (message
+    without location: the caller adds file and line)."""
     text = text.strip()
     if text.startswith("(") and text.endswith(")") and text.count("(") == 1:
         text = text[1:-1]
@@ -42,7 +52,9 @@ def parse_form(text: str, letter: str, *, flat: bool = False) -> dict[tuple[int,
         if let.lower() != letter:
             raise FormatError(f"unexpected variable {let}{text[match.start(3) + 1:match.end()].strip()} "
                               f"in a {letter}-form {text!r}")
-        value = Fraction(coef) if coef else Fraction(1)
+        if max(len(x or "") for x in (i1, j1, i2, j2, digits)) > _INDEX_DIGITS:
+            raise FormatError(f"an index of more than {_INDEX_DIGITS} digits in {text[:40]!r}")
+        value = fraction(coef, "coefficient") if coef else Fraction(1)
         if sign == "-":
             value = -value
         if i1 is not None:
@@ -54,13 +66,23 @@ def parse_form(text: str, letter: str, *, flat: bool = False) -> dict[tuple[int,
         elif len(digits) == 2:
             index = (int(digits[0]) - 1, int(digits[1]) - 1)
         else:
-            raise FormatError(f"ambiguous index {let}{digits} in {text!r}: write {let}i_j for "
-                              f"dimensions of 10 or more")
+            index = _split(digits, shape, f"{let}{digits}", text)
         if min(index) < 0:
             raise FormatError(f"index {let}{digits or ''} in {text!r} is not 1-based")
         out[index] = out.get(index, Fraction(0)) + value
         pos = match.end()
     return out
+
+
+def _split(digits: str, shape, name: str, text: str) -> tuple[int, int]:
+    """The one (row, column) split of ``digits`` that fits ``shape`` (no leading zeros)."""
+    fits = [(int(digits[:k]), int(digits[k:])) for k in range(1, len(digits))
+            if digits[k] != "0" and shape is not None
+            and 1 <= int(digits[:k]) <= shape[0] and 1 <= int(digits[k:]) <= shape[1]]
+    if len(fits) != 1:
+        raise AmbiguousIndex(f"ambiguous index {name} in {text[:60]!r}: write {name[0]}i_j for "
+                             f"dimensions of 10 or more")
+    return fits[0][0] - 1, fits[0][1] - 1
 
 
 def scheme_from_forms(fmt: tuple[int, int, int], products: list[tuple[str, str]],
@@ -97,34 +119,41 @@ def _check(condition: bool, message: str) -> None:
         raise FormatError(message)
 
 
-def parse_at(text: str, letter: str, where: str, *, flat: bool = False) -> dict[tuple[int, ...], Fraction]:
+def parse_at(text: str, letter: str, where: str, *, flat: bool = False,
+             shape: tuple[int, int] | None = None) -> dict[tuple[int, ...], Fraction]:
     """:func:`parse_form`, with ``where`` (file and line) prefixed to any error message."""
     try:
-        return parse_form(text, letter, flat=flat)
+        return parse_form(text, letter, flat=flat, shape=shape)
     except FormatError as exc:
-        raise FormatError(f"{where}: {exc}") from None
+        raise type(exc)(f"{where}: {exc}") from None
 
 
-def scheme_from_trace_triples(triples: list[tuple[str, str, str, str]], where: str,
-                              fmt: tuple[int, int, int] | None = None, ring=None):
+def scheme_from_trace_triples(triples: list[tuple], where: str,
+                              fmt: tuple[int, int, int] | None = None, ring=None, flag=None):
     """Build a Scheme from products written as trace-convention triples (Moosbauer ``.exp``,
-    Maple ``.m``): ``triples[q] = (location, a-form, b-form, c-form)`` with the scheme satisfying
-    sum_q a·b·c = trace(A·B·C), so ``c_ki`` (1-based) marks the output entry C[i, k].
+    Maple ``.m``): ``triples[q] = (location, a-form, b-form, c-form[, scale])`` with the scheme
+    satisfying sum_q scale·a·b·c = trace(A·B·C), so ``c_ki`` (1-based) marks the output entry
+    C[i, k]; ``scale`` (default 1) is a whole-product factor such as the ``/3`` of ``(...)/3``.
 
     The format is ``fmt`` when given (indices beyond it are errors), else read off the largest
-    indices (in a valid scheme every row and column of A, B and C occurs). ``ring`` is the ring
-    to read the values in (None: the smallest of zt, z, q). Converted to the project convention.
+    indices (in a valid scheme every row and column of A, B and C occurs). ``ring`` is the
+    caller's ring, ``flag`` the file's own (see :func:`flipgraph.io.common.build_read`).
+    Converted to the project convention.
     """
-    from .common import build, choose_ring
+    from .common import build_read, check_size
 
-    parsed = [(loc, parse_at(a, "a", loc), parse_at(b, "b", loc), parse_at(c, "c", loc))
-              for loc, a, b, c in triples]
+    if not triples:
+        raise FormatError(f"{where}: no products (an empty scheme file)")
+    parsed = [(t[0], parse_at(t[1], "a", t[0]), parse_at(t[2], "b", t[0]),
+               {k: x * (t[4] if len(t) > 4 else 1) for k, x in parse_at(t[3], "c", t[0]).items()})
+              for t in triples]
     if fmt is None:
         def largest(*picks):
             return 1 + max([idx[pos] for t in parsed for k, pos in picks for idx in t[k]], default=0)
         fmt = (largest((1, 0), (3, 1)), largest((1, 1), (2, 0)), largest((2, 1), (3, 0)))
     n, m, p = fmt
     r = len(parsed)
+    check_size(where, fmt, r)
     U, V, W = (np.zeros((r, cols), dtype=object) for cols in (n * m, m * p, n * p))
     for q, (loc, a, b, c) in enumerate(parsed):
         for (i, j), x in a.items():
@@ -136,4 +165,4 @@ def scheme_from_trace_triples(triples: list[tuple[str, str, str, str]], where: s
         for (k, i), x in c.items():
             _check(i < n and k < p, f"{loc}: c{k + 1}{i + 1} outside a {p}x{n} matrix (C transposed)")
             W[q, i * p + k] = x
-    return build(where, fmt, U, V, W, choose_ring(ring, None, U, V, W))
+    return build_read(where, fmt, U, V, W, ring, flag)

@@ -28,11 +28,11 @@ import numpy as np
 from ..errors import FormatError, SchemeError
 from ..rings import ring as as_ring
 from ..scheme import Scheme
-from ..tensors import from_json, parse_target
-from .common import build, choose_ring, load_json, signed_values
+from ..tensors import Target, from_json, parse_target
+from .common import build_read, check_size, load_json, signed_values
 from .forms import parse_at
 
-_PRODUCT = re.compile(r"\s*m(\d+)\s*=(.*)$")
+_PRODUCT = re.compile(r"\s*m(\d{1,9})\s*=(.*)$")
 _OUTPUT = re.compile(r"\s*(c[^=]*?)\s*=(.*)$")
 _DIRECTIVE = re.compile(r"#\s*(format|ring|target)\s*:\s*(\S+)\s*$")
 
@@ -111,6 +111,17 @@ def output_lines(scheme: Scheme) -> list[str]:
     return [f"{name} = {form_text(W[:, c], mn)}" for c, name in enumerate(scheme.target.variables[2])]
 
 
+def ring_directive(line: str, where: str) -> str | None:
+    """The ring named by a ``# ring: R`` line, else None; an unknown ring is a FormatError."""
+    directive = _DIRECTIVE.match(line.strip())
+    if not directive or directive.group(1) != "ring":
+        return None
+    try:
+        return as_ring(directive.group(2)).name
+    except SchemeError as exc:
+        raise FormatError(f"{where}: {exc}") from None
+
+
 def parse(text: str, where: str, ring=None) -> Scheme:
     """The scheme in listing text (see the module docstring)."""
     items, fmt, flag = [], None, None
@@ -121,22 +132,29 @@ def parse(text: str, where: str, ring=None) -> Scheme:
             key, value = directive.groups()
             try:
                 if key == "format":
-                    fmt = parse_target(value)
+                    fmt = parse_target(value).format
                 elif key == "target":
-                    fmt = from_json(load_json(value, f"{where}: line {number}"))
+                    target = from_json(load_json(value, f"{where}: line {number}"))
+                    fmt = target.format if target.is_matmul else target
                 else:
                     flag = as_ring(value)
             except SchemeError as exc:
                 raise FormatError(f"{where}: line {number}: {exc}") from None
         elif stripped and not stripped.startswith("#"):
             items.append((f"{where}: line {number}", stripped))
-    return parse_lines(items, where, fmt, ring if ring is not None else flag)
+    return parse_lines(items, where, fmt, ring, flag)
 
 
-def parse_lines(items: list[tuple[str, str]], where: str, fmt=None, ring=None) -> Scheme:
-    """The scheme in located lines ``(location, "m1 = ...")`` / ``(location, "c11 = ...")``."""
+def parse_lines(items: list[tuple[str, str]], where: str, fmt=None, ring=None, flag=None) -> Scheme:
+    """The scheme in located lines ``(location, "m1 = ...")`` / ``(location, "c11 = ...")``;
+    ``ring`` is the caller's ring, ``flag`` the file's (see :func:`~flipgraph.io.common.build_read`).
+    With ``fmt`` given, long digit runs (``a311``) are split where only one split fits."""
+    if not items:
+        raise FormatError(f"{where}: no products (an empty scheme file)")
+    flat = isinstance(fmt, Target)                  # a non-matmul target: flat names a1, b2, c3
+    shapes = dict(zip("abc", ((fmt[0], fmt[1]), (fmt[1], fmt[2]), (fmt[0], fmt[2])))) \
+        if fmt and not flat else {}
     products, outputs = {}, []
-    flat = fmt is not None and not isinstance(fmt, tuple) and not fmt.is_matmul
     for loc, line in items:
         product, output = _PRODUCT.match(line), _OUTPUT.match(line)
         if product:
@@ -147,10 +165,10 @@ def parse_lines(items: list[tuple[str, str]], where: str, fmt=None, ring=None) -
             if len(groups) != 2:
                 raise FormatError(f"{loc}: expected m{q} = (a-form)(b-form), found {len(groups)} "
                                   f"parenthesised factor(s)")
-            products[q] = (loc, parse_at(groups[0], "a", loc, flat=flat),
-                           parse_at(groups[1], "b", loc, flat=flat))
+            products[q] = (loc, parse_at(groups[0], "a", loc, flat=flat, shape=shapes.get("a")),
+                           parse_at(groups[1], "b", loc, flat=flat, shape=shapes.get("b")))
         elif output:
-            target = parse_at(output.group(1), "c", loc, flat=flat)
+            target = parse_at(output.group(1), "c", loc, flat=flat, shape=shapes.get("c"))
             if len(target) != 1 or next(iter(target.values())) != 1:
                 raise FormatError(f"{loc}: left side {output.group(1)!r} is not one entry cik")
             outputs.append((loc, next(iter(target)), parse_at(output.group(2), "m", loc, flat=True)))
@@ -162,14 +180,15 @@ def parse_lines(items: list[tuple[str, str]], where: str, fmt=None, ring=None) -
         raise FormatError(f"{where}: products must be numbered m1..m{r}; m{missing} is missing")
     order = [products[q] for q in range(1, r + 1)]
     if flat:
-        return _flat_scheme(fmt, order, outputs, where, ring)
+        return _flat_scheme(fmt, order, outputs, where, ring, flag)
     if fmt is None:
         def largest(values):
             return 1 + max(values, default=0)
         fmt = (largest([i for _, a, _ in order for i, _ in a] + [i for _, (i, _), _ in outputs]),
                largest([j for _, a, _ in order for _, j in a] + [j for _, _, b in order for j, _ in b]),
                largest([k for _, _, b in order for _, k in b] + [k for _, (_, k), _ in outputs]))
-    n, m, p = fmt.format if fmt is not None and not isinstance(fmt, tuple) else fmt
+    n, m, p = fmt
+    check_size(where, fmt, r)
     U, V, W = (np.zeros((r, cols), dtype=object) for cols in (n * m, m * p, n * p))
     for q, (loc, a, b) in enumerate(order):
         for (i, j), x in a.items():
@@ -188,10 +207,10 @@ def parse_lines(items: list[tuple[str, str]], where: str, fmt=None, ring=None) -
             if q >= r:
                 raise FormatError(f"{loc}: m{q + 1} is used but only {r} products are defined")
             W[q, i * p + k] = x
-    return build(where, (n, m, p), U, V, W, choose_ring(ring, None, U, V, W))
+    return build_read(where, fmt, U, V, W, ring, flag)
 
 
-def _flat_scheme(target, order, outputs, where, ring) -> Scheme:
+def _flat_scheme(target, order, outputs, where, ring, flag) -> Scheme:
     """A scheme of a non-matmul target from parsed lines whose names are flat (a5 = x[4])."""
     r = len(order)
     mats = [np.zeros((r, size), dtype=object) for size in target.sizes]
@@ -214,7 +233,7 @@ def _flat_scheme(target, order, outputs, where, ring) -> Scheme:
             if q >= r:
                 raise FormatError(f"{loc}: m{q + 1} is used but only {r} products are defined")
             mats[2][q, k] = x
-    return build(where, target, *mats, choose_ring(ring, None, *mats))
+    return build_read(where, target, *mats, ring, flag)
 
 
 def _inside(ok: bool, loc: str, entry: str, rows: int, cols: int) -> None:

@@ -13,7 +13,10 @@ Keys read: ``n`` = [n1, n2, n3] (or one integer for a square format), ``m`` = ra
 
 When "multiplications" / "elements" listing lines are present (``m1 = (a21 - a22) * (b12)``,
 ``c12 = -m1 + m2``) they are in the project convention (``c12`` is C[0, 1], not transposed), and
-the reader checks that they agree with u/v/w. Other keys (complexity, invariants, ...) are
+the reader checks that they agree with u/v/w. The arrays are authoritative: for dimensions of
+10 or more the lines write indices without separators (``a311``), and where one of them splits
+into (row, column) in two ways (``a111`` in a 13x15 matrix), or where the keys hold something
+other than lines of text, the lines are not checked. Other keys (complexity, invariants, ...) are
 ignored. The writer adds ``"ring"`` (a flipgraph extension, read back when present) so that a
 file round-trips exactly.
 """
@@ -27,8 +30,9 @@ import numpy as np
 from ..errors import FormatError
 from ..scheme import Scheme
 from . import listing
-from .common import (build, choose_ring, dense_rows, from_trace, load_json, number_json,
+from .common import (CHAR0, MAX_ENTRIES, build_read, check_size, dense_rows, from_trace, load_json, number_json,
                      parse_number, reread, to_trace)
+from .forms import AmbiguousIndex
 
 
 def parse(text: str, where: str, ring=None) -> Scheme:
@@ -44,6 +48,7 @@ def parse(text: str, where: str, ring=None) -> Scheme:
     if not isinstance(rank, int) or isinstance(rank, bool) or rank < 0:
         raise FormatError(f"{where}: key 'm' (the rank): expected a non-negative integer, got {rank!r}")
     flag = _ring_flag(data, where)
+    check_size(where, (n, m, p), rank)
     if "u_fresh" in data or "v_fresh" in data or "w_fresh" in data:
         U = _expand(data, "u", rank, n * m, where)
         V = _expand(data, "v", rank, m * p, where)
@@ -52,7 +57,7 @@ def parse(text: str, where: str, ring=None) -> Scheme:
         U, V, W = (dense_rows(data[key], rank, cols, f"{where}: key {key!r}")
                    for key, cols in (("u", n * m), ("v", m * p), ("w", n * p)))
     W = from_trace(W, n, p)
-    scheme = build(where, (n, m, p), U, V, W, choose_ring(None, flag, U, V, W))
+    scheme = build_read(where, (n, m, p), U, V, W, None, flag)
     _check_listing(data, scheme, where)
     return reread(scheme, ring, where) if ring is not None else scheme
 
@@ -85,6 +90,9 @@ def _format(value, where: str) -> tuple[int, int, int]:
 
 
 def _ring_flag(data: dict, where: str):
+    """The ring the file names: "ring" (ours), else "z2": true -> z2, false -> CHAR0, else None."""
+    if "z2" not in data and "ring" not in data:
+        return None
     z2 = data.get("z2", False)
     if not isinstance(z2, bool):
         raise FormatError(f"{where}: key 'z2': expected true or false, got {z2!r}")
@@ -94,7 +102,7 @@ def _ring_flag(data: dict, where: str):
         if z2 != (data["ring"] == "z2"):
             raise FormatError(f"{where}: keys 'z2' and 'ring' disagree")
         return data["ring"]
-    return "z2" if z2 else None
+    return "z2" if z2 else CHAR0
 
 
 def _expand(data: dict, key: str, count: int, originals: int, where: str) -> np.ndarray:
@@ -102,6 +110,8 @@ def _expand(data: dict, key: str, count: int, originals: int, where: str) -> np.
     fresh_rows = data.get(f"{key}_fresh", [])
     if not isinstance(fresh_rows, list):
         raise FormatError(f"{where}: key '{key}_fresh': expected a list of sparse forms")
+    if (len(fresh_rows) + originals) * originals > MAX_ENTRIES:
+        raise FormatError(f"{where}: key '{key}_fresh': {len(fresh_rows)} fresh variables is too many")
     known = list(np.eye(originals, dtype=object)) if originals else []
     for f, form in enumerate(fresh_rows):
         known.append(_sparse(form, known, originals, f"{where}: key '{key}_fresh'[{f}]"))
@@ -138,9 +148,12 @@ def _check_listing(data: dict, scheme: Scheme, where: str) -> None:
     for key in ("multiplications", "elements"):
         lines = data.get(key, [])
         if not isinstance(lines, list) or not all(isinstance(x, str) for x in lines):
-            raise FormatError(f"{where}: key {key!r}: expected a list of strings")
+            return                     # not listing lines (e.g. arrays): the arrays are authoritative
         items += [(f"{where}: key {key!r}[{i}]", line) for i, line in enumerate(lines)]
-    listed = listing.parse_lines(items, where, scheme.format, scheme.ring)
+    try:
+        listed = listing.parse_lines(items, where, scheme.format, scheme.ring)
+    except AmbiguousIndex:
+        return
     for name, a, b in (("U", listed.U, scheme.U), ("V", listed.V, scheme.V), ("W", listed.W, scheme.W)):
         if a.shape != b.shape or not np.array_equal(a, b):
             row = next((q for q in range(min(len(a), len(b))) if not np.array_equal(a[q], b[q])),
