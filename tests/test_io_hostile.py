@@ -135,7 +135,7 @@ def test_float16_dyadics_are_read_exactly(tmp_path):
     U, W = s.U.copy(), s.W.copy()
     U[0] = U[0] * 2
     W[0] = W[0] * Fraction(1, 2)
-    half = Scheme(2, 2, 2, U, s.V, W, "q")
+    half = Scheme((2, 2, 2), U, s.V, W, "q")
     path = samples.write(tmp_path, "half.npz", samples.npz(half, np.float16))
     scheme = io.load(path)
     assert scheme.ring.name == "q" and scheme.W[0, 0] == Fraction(1, 2) and verify(scheme)
@@ -158,8 +158,8 @@ def test_verify_never_overflows_with_denominators_past_2_63():
     U, W = s.U.copy(), s.W.copy()
     big = Fraction(3**50, 1)                                  # 3^50 > 2^79
     U[0], W[0] = U[0] / big, W[0] * big
-    scheme = Scheme(2, 2, 2, U, s.V, W, "q")
+    scheme = Scheme((2, 2, 2), U, s.V, W, "q")
     assert verify(scheme)
     W[1] = W[1] + Fraction(1, 3**45)
-    verdict = verify(Scheme(2, 2, 2, U, s.V, W, "q"))
+    verdict = verify(Scheme((2, 2, 2), U, s.V, W, "q"))
     assert not verdict and "off by" in str(verdict)

@@ -27,7 +27,7 @@ def _rational_strassen():
     U, W = s.U.copy(), s.W.copy()
     U[0] = U[0] * 3
     W[0] = W[0] * Fraction(1, 3)
-    return type(s)(2, 2, 2, U, s.V, W, "q")
+    return type(s)((2, 2, 2), U, s.V, W, "q")
 
 
 def _mod2_only():
@@ -35,14 +35,14 @@ def _mod2_only():
     s = classics.strassen()
     U = s.U.copy()
     U[0, 0] += 2
-    return type(s)(2, 2, 2, U, s.V, s.W, "z")
+    return type(s)((2, 2, 2), U, s.V, s.W, "z")
 
 
 def _mod3_only():
     s = classics.strassen()
     U = s.U.copy()
     U[0, 0] += 3
-    return type(s)(2, 2, 2, U, s.V, s.W, "z")
+    return type(s)((2, 2, 2), U, s.V, s.W, "z")
 
 
 @pytest.mark.parametrize("scheme", [classics.laderman(), _rational_strassen(), standard(2, 3, 4)],

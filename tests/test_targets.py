@@ -255,3 +255,34 @@ def test_structured_target_round_trips_through_the_database(tmp_path):
     back, entry = Database(tmp_path / "db.h5").best_for("kg:3")
     assert back == s and back.target == structured("kg", 3) and entry.rank == s.rank
     assert Database(tmp_path / "db.h5").check() == []
+
+
+@pytest.mark.skipif(not ANCHORS.exists(), reason="public anchors absent")
+@pytest.mark.parametrize("name", ["gt-444-rank34-rec-4-0-0-z", "kg-333-rank14-rec-0-0-0-q",
+                                  "ss-222-rank5-rec-0-2-0-q"])
+def test_flip_cpd_files_import_as_schemes_of_their_structured_target(name):
+    op, nnn = name.split("-")[:2]
+    for suffix in (".npy", ".txt"):
+        scheme = io.load(ANCHORS / f"{name}{suffix}")
+        assert scheme.target == structured(op, int(nnn[0])) and verify(scheme)
+
+
+@pytest.mark.parametrize("op,n", [("gt", 2), ("kg", 3), ("ss", 2), ("gg", 2)])
+def test_our_structured_schemes_convert_to_flip_cpd_and_back(tmp_path, op, n):
+    import io as _io
+    from fractions import Fraction
+
+    target = structured(op, n)
+    s = standard(target)
+    stem = f"{op}-{str(n) * 3}"
+    path = tmp_path / f"{stem}-rank{s.rank}.npy"
+    io.save(s, path)
+    back = io.load(path)
+    assert back == s and back.target == target
+    row = np.load(_io.BytesIO(path.read_bytes()))          # the layout, read independently
+    pairs = row.reshape(-1, 2)
+    values = [Fraction(int(a), int(b)) for a, b in pairs]
+    assert row.shape[0] == 1 and len(values) == s.rank * sum(target.sizes)
+    assert values[: target.sizes[0]] == [Fraction(int(x)) for x in s.U[0]]
+    with pytest.raises(FormatError, match="must be named"):
+        io.save(s, tmp_path / "wrong-name.npy")

@@ -16,7 +16,7 @@ Formats (name: suffix, read/write):
     maple        .m     read        Maple products: coefficient matrices {{{a},{b},{c}},...} or forms
     triads       .mpl   read        Maple TriadSet of coefficient-matrix triads (FastMatrixMultiplication)
     alphatensor  .npz   read        AlphaTensor factorizations, keyed "n,m,p" (safe loader)
-    flipcpd      .npy   read        flip-cpd numerator/denominator row (gg targets: matmul)
+    flipcpd      .npy   read/write  flip-cpd numerator/denominator row (gg = matmul, structured gt, kg, ...)
 
 The format is ``fmt`` when given, else the suffix (a ``.json`` file is native when it has the key
 "flipgraph", else Perminov; a ``.txt`` file is told by content). Every scheme comes back in the
@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..atomic import write_text
+from ..atomic import write_bytes, write_text
 from ..errors import FormatError
 from ..scheme import Scheme
 from . import alphatensor, exp, flipcpd, listing, maple, native, numeric, perminov
@@ -54,7 +54,8 @@ __all__ = ["load", "load_all", "load_with_meta", "save", "FORMATS", "Format", "f
 class Format:
     """A file format: its suffix, a reader (path, where, ring, keys) -> [(key, Scheme)] (``keys``:
     the entries wanted from a many-scheme file, None for all), and a writer (scheme, meta) -> text,
-    or None when flipgraph only reads it."""
+    or None when flipgraph only reads it; with ``takes_path`` the writer is (scheme, path) -> bytes
+    (a binary format whose file name matters)."""
 
     name: str
     suffix: str
@@ -62,6 +63,7 @@ class Format:
     write: Callable | None
     description: str
     many: bool = False
+    takes_path: bool = False
 
 
 def _text(path) -> str:
@@ -122,8 +124,9 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
            "convention (read only)"),
     Format("alphatensor", ".npz", alphatensor.parse_all, None,
            "AlphaTensor factorizations, key 'n,m,p' (read only, no arbitrary unpickling)", many=True),
-    Format("flipcpd", ".npy", _one(flipcpd.parse_npy), None,
-           "flip-cpd numerator/denominator row; gg (matrix multiplication) targets (read only)"),
+    Format("flipcpd", ".npy", _one(flipcpd.parse_npy), flipcpd.write_npy,
+           "flip-cpd numerator/denominator row; gg (matmul) and structured targets (gt, kg, ...)",
+           takes_path=True),
 )}
 _ALIASES = {"json": "native", "listing": "txt", "npz": "alphatensor", "m": "maple",
             "npy": "flipcpd", "ternary": "numeric", "mpl": "triads"}
@@ -191,6 +194,9 @@ def save(scheme: Scheme, path, fmt: str | None = None, meta: dict | None = None)
     temporary file in the same folder and renamed (:mod:`flipgraph.atomic`), so a failure never
     leaves half a file."""
     out_format = format_of(path, fmt, for_writing=True)
+    if out_format.takes_path:                       # binary, and the file name tells the target
+        write_bytes(path, out_format.write(scheme, path))
+        return
     if not scheme.target.is_matmul and out_format.name not in ("native", "txt"):
         raise FormatError(f"{path}: {out_format.name} files hold matrix-multiplication schemes only; "
                           f"write {scheme.target.name} as native .json or a .txt listing")

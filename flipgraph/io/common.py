@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import FormatError, SchemeError
 from ..rings import Z, Z2, Z3, ZT, Ring, ring as as_ring, smallest_ring
 from ..scheme import Scheme
+from ..tensors import Target
 from ..verify import verify
 
 _RATIONAL = re.compile(r"\s*[+-]?\d+(?:\s*/\s*\d+)?\s*$")
@@ -76,8 +77,13 @@ def fraction(text: str, where: str) -> Fraction:
 
 
 def check_size(where: str, fmt, rank: int) -> None:
-    """A FormatError when a scheme of ``fmt`` and ``rank`` would exceed MAX_FACTOR entries per
-    factor or MAX_ENTRIES coefficients; call before allocating the matrices."""
+    """A FormatError when a scheme of ``fmt`` (n, m, p), or of a Target, and ``rank`` would exceed
+    MAX_FACTOR entries per factor or MAX_ENTRIES coefficients; call before allocating the matrices."""
+    if isinstance(fmt, Target):
+        if max(fmt.sizes) > MAX_FACTOR or rank * sum(fmt.sizes) > MAX_ENTRIES or rank < 0:
+            raise FormatError(f"{where}: rank {rank} for {fmt.label} is too large (at most "
+                              f"{MAX_ENTRIES} coefficients)")
+        return
     n, m, p = fmt
     if min(n, m, p) < 1 or rank < 0:
         raise FormatError(f"{where}: format {n}x{m}x{p} rank {rank}: dimensions must be positive")

@@ -2,10 +2,11 @@
 
 A flip-cpd scheme decomposes a target named ``<op>-<n1><n2><n3>[abc]`` (file names such as
 ``gg-333-rank23-rec-0-0-0-z.npy``, or the ``op``/``n1``/``n2``/``n3`` keys of a ``<stem>.meta.json``
-beside the file). Only ``gg`` without a suffix letter is plain matrix multiplication, in the
-project convention (U index i*n2 + j, V index j*n3 + k, W index i*n3 + k: C not transposed);
-any other target is refused with "not a matrix-multiplication scheme" until flipgraph models
-structured targets.
+beside the file). ``gg`` is plain matrix multiplication, in the project convention (U index
+i*n2 + j, V index j*n3 + k, W index i*n3 + k: C not transposed); the structured products of n×n
+matrices (``gt``, ``kg``, ``ss``, ``ug``, ...; n1 = n2 = n3) are the targets of
+:func:`flipgraph.tensors.structured`, whose parameter order is flip-cpd's. Targets with a suffix
+letter are refused.
 
 * ``.npy``: one row of 2·r·(nU + nV + nW) integers, every coefficient a numerator followed by
   its denominator: U (r rows of nU), then V, then W.
@@ -17,6 +18,7 @@ else as :func:`flipgraph.io.common.build_read` finds it.
 """
 from __future__ import annotations
 
+import io
 import json
 import re
 from fractions import Fraction
@@ -24,8 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import FormatError
+from ..errors import FormatError, SchemeError
 from ..scheme import Scheme
+from ..tensors import Target, matmul, structured
 from . import npy
 from .common import CHAR0, build_read, check_size
 from .forms import parse_at
@@ -42,8 +45,8 @@ def is_flipcpd(path) -> bool:
 
 
 def parse_npy(path, where: str, ring=None) -> Scheme:
-    """The matrix-multiplication scheme in a flip-cpd ``.npy`` file."""
-    fmt = _matmul(path, where)
+    """The scheme in a flip-cpd ``.npy`` file, with its target."""
+    target = target_of(path, where)
     try:
         with open(path, "rb") as handle:
             shape, fortran, dtype = npy.header(handle, where)
@@ -55,27 +58,26 @@ def parse_npy(path, where: str, ring=None) -> Scheme:
     values = npy.exact(row, where).ravel()
     if values.dtype == object:
         raise FormatError(f"{where}: expected integers (numerator, denominator pairs)")
-    n, m, p = fmt
-    per_rank = 2 * (n * m + m * p + n * p)
+    per_rank = 2 * sum(target.sizes)
     if values.size % per_rank:
         raise FormatError(f"{where}: {values.size} numbers is not 2·r·{per_rank // 2} for a "
-                          f"{n}x{m}x{p} scheme")
+                          f"{target.label} scheme")
     r = values.size // per_rank
-    check_size(where, fmt, r)
+    check_size(where, target, r)
     nums, dens = values[::2], values[1::2]
     if (dens == 0).any():
         raise FormatError(f"{where}: a zero denominator")
     exact = np.array([Fraction(int(a), int(b)) for a, b in zip(nums, dens)] + [None], dtype=object)[:-1]
-    cuts = np.cumsum([r * n * m, r * m * p])
+    nU, nV, nW = target.sizes
+    cuts = np.cumsum([r * nU, r * nV])
     U, V, W = (part.reshape(r, -1) if r else part.reshape(0, cols) for part, cols in
-               zip(np.split(exact, cuts), (n * m, m * p, n * p)))
-    return build_read(where, fmt, U, V, W, ring, _ring_flag(path))
+               zip(np.split(exact, cuts), target.sizes))
+    return build_read(where, target, U, V, W, ring, _ring_flag(path))
 
 
 def parse_txt(text: str, where: str, path, ring=None) -> Scheme:
-    """The matrix-multiplication scheme in a flip-cpd flat-index ``.txt`` file."""
-    fmt = _matmul(path, where)
-    n, m, p = fmt
+    """The scheme in a flip-cpd flat-index ``.txt`` file, with its target."""
+    target = target_of(path, where)
     products, outputs = {}, {}
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
@@ -100,18 +102,18 @@ def parse_txt(text: str, where: str, path, ring=None) -> Scheme:
         raise FormatError(f"{where}: no products (an empty scheme file)")
     if sorted(products) != list(range(1, r + 1)):
         raise FormatError(f"{where}: products must be numbered m1..m{r}")
-    check_size(where, fmt, r)
-    U, V, W = (np.zeros((r, cols), dtype=object) for cols in (n * m, m * p, n * p))
+    check_size(where, target, r)
+    U, V, W = (np.zeros((r, cols), dtype=object) for cols in target.sizes)
     for q, forms in products.items():
         for mat, form in zip((U, V), forms):
             _fill(mat[q - 1], form, where, f"m{q}")
     for g, form in outputs.items():
-        if not 1 <= g <= n * p:
-            raise FormatError(f"{where}: c{g} outside the {n * p} entries of C")
+        if not 1 <= g <= target.sizes[2]:
+            raise FormatError(f"{where}: c{g} outside the {target.sizes[2]} outputs of {target.label}")
         column = np.zeros(r, dtype=object)
         _fill(column, form, where, f"c{g}")
         W[:, g - 1] = column
-    return build_read(where, fmt, U, V, W, ring, _ring_flag(path))
+    return build_read(where, target, U, V, W, ring, _ring_flag(path))
 
 
 def _fill(out: np.ndarray, form: dict, where: str, name: str) -> None:
@@ -121,16 +123,23 @@ def _fill(out: np.ndarray, form: dict, where: str, name: str) -> None:
         out[k] = x
 
 
-def _matmul(path, where: str) -> tuple[int, int, int]:
-    target = _target(path, where)
-    if target is None:
+def target_of(path, where: str) -> Target:
+    """The Target a flip-cpd file decomposes (from its name or its .meta.json)."""
+    found = _target(path, where)
+    if found is None:
         raise FormatError(f"{where}: cannot tell the flip-cpd target: name the file "
-                          f"'gg-<n1><n2><n3>-...' or put a .meta.json beside it")
-    op, fmt, suffix = target
-    if op != "gg" or suffix:
-        raise FormatError(f"{where}: target {op}-{''.join(map(str, fmt))}{suffix} is not a "
-                          f"matrix-multiplication scheme (flipgraph reads flip-cpd's gg targets only)")
-    return fmt
+                          f"'<op>-<n1><n2><n3>-...' (e.g. gt-444-...) or put a .meta.json beside it")
+    op, fmt, suffix = found
+    name = f"{op}-{''.join(map(str, fmt))}{suffix}"
+    if op == "gg" and not suffix:
+        return matmul(*fmt)
+    if suffix or len(set(fmt)) != 1:
+        raise FormatError(f"{where}: flip-cpd target {name} is not one flipgraph models "
+                          f"(structured products of n×n matrices without a suffix letter)")
+    try:
+        return structured(op, fmt[0])
+    except SchemeError as exc:
+        raise FormatError(f"{where}: flip-cpd target {name}: {exc}") from None
 
 
 def _target(path, where: str):
@@ -156,3 +165,37 @@ def _target(path, where: str):
 def _ring_flag(path) -> str | None:
     last = Path(path).stem.rsplit("-", 1)[-1].lower()
     return {"z": CHAR0, "q": CHAR0, "z2": "z2", "z3": "z3"}.get(last)
+
+
+def file_stem(target: Target) -> str:
+    """The ``<op>-<n1><n2><n3>`` start of a flip-cpd file name for ``target`` (how its reader
+    tells the target), or a FormatError for targets flip-cpd's names cannot hold."""
+    if target.is_matmul and max(target.format) <= 9:
+        return "gg-" + "".join(map(str, target.format))
+    if target.kind not in ("mm", "user"):
+        op, n = target.id.split(":")
+        if int(n) <= 9:
+            return f"{op}-{n * 3}"
+    raise FormatError(f"{target.label}: flip-cpd file names hold structured products and formats "
+                      f"with one-digit dimensions only")
+
+
+def write_npy(scheme: Scheme, path) -> bytes:
+    """flip-cpd's ``.npy`` row (numerator, denominator of every coefficient of U, then V, then W;
+    GF(p) residues as symmetric integers). The file name must start with the target's
+    :func:`file_stem` (``gt-444-rank34.npy``), which is how flip-cpd and this reader tell it."""
+    stem = file_stem(scheme.target)
+    if not Path(path).name.startswith(stem + "-") and Path(path).stem != stem:
+        raise FormatError(f"{path}: a flip-cpd file of {scheme.target.label} must be named "
+                          f"{stem}-....npy (the name tells the target)")
+    values = scheme.over("q") if scheme.ring.modulus else scheme
+    row = []
+    for mat in (values.U, values.V, values.W):
+        for x in mat.ravel():
+            x = Fraction(x)
+            row += [x.numerator, x.denominator]
+    if any(abs(v) >= 2**63 for v in row):
+        raise FormatError(f"{path}: a coefficient does not fit flip-cpd's int64 row")
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([row], dtype=np.int64))
+    return buffer.getvalue()
