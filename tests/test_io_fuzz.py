@@ -25,7 +25,7 @@ def _samples(tmp_path):
     s, q = classics.strassen(), classics.strassen().over("q")
     U, W = q.U.copy(), q.W.copy()
     U[0], W[0] = U[0] * 3, W[0] * Fraction(1, 3)
-    rational = type(q)(2, 2, 2, U, q.V, W, "q")
+    rational = type(q)((2, 2, 2), U, q.V, W, "q")
     return {
         "native.json": io.native.write(s),
         "perminov.json": io.perminov.write(rational),
