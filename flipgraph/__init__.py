@@ -12,7 +12,7 @@ Public API::
     multiply                  C = A·B by generated Strassen-like routines (flipgraph.codegen)
 """
 from . import classics
-from .errors import FlipgraphError, FormatError, SchemeError
+from .errors import FlipgraphError, FormatError, OperandError, SchemeError
 from .lift import LiftResult, lift
 from .rings import Q, Z, Z2, Z3, ZT, ring
 from .scheme import Scheme, standard
@@ -24,5 +24,5 @@ from .codegen import multiply
 __version__ = "0.1.0"
 
 __all__ = ["Scheme", "standard", "ring", "Z2", "Z3", "ZT", "Z", "Q", "verify", "classics",
-           "load", "save", "lift", "LiftResult", "search", "SearchResult", "multiply", "FlipgraphError", "FormatError", "SchemeError",
+           "load", "save", "lift", "LiftResult", "search", "SearchResult", "multiply", "FlipgraphError", "FormatError", "OperandError", "SchemeError",
            "__version__"]

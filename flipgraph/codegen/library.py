@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from ..classics import CLASSICS
-from ..errors import FlipgraphError
+from ..errors import FlipgraphError, OperandError
 from ..scheme import Scheme, parse_format
 from ..slp import SLP
 from . import runtime
@@ -82,10 +82,10 @@ def routine_for(program: Scheme | SLP, name: str):
 def _best(fmt):
     from ..db import default_database
 
-    found = default_database().best(*fmt)
+    found = default_database().best(*fmt, ring="z")       # valid over Z (zt or z), so over Q
     if found is None:
-        raise FlipgraphError(f"no {'x'.join(map(str, fmt))} scheme in the database "
-                             f"(flipgraph db list)")
+        raise FlipgraphError(f"no {'x'.join(map(str, fmt))} scheme valid over the integers in "
+                             f"the database (flipgraph db list)")
     return found
 
 
@@ -115,15 +115,21 @@ def best_routine():
     return _LOADED["best"]
 
 
-def multiply(A, B, scheme="best", levels=None, cutoff=None):
-    """C = A·B by a generated Strassen-like routine (nothing transposed).
+def multiply(A, B, scheme="best", levels=None, cutoff=None, out=None):
+    """C = A·B by a generated Strassen-like routine (nothing transposed), like ``np.matmul``:
+    1-D operands, stacked operands broadcast over their leading axes, ``out=``.
 
     ``scheme``: "best" (the 2x2x2 rank-7 scheme with the fewest additions), a routine name
-    ("winograd", "laderman", "mm333"), a format ("3x3x3": the database's best), a Scheme or SLP,
+    ("winograd", "laderman", "mm333"), a format ("3x3x3": the database's best scheme valid over
+    the integers; mod-p schemes are refused), a Scheme or SLP,
     or a list of those, one per recursion level (the last repeats). ``levels``: recursion depth;
     None recurses while every block dimension stays ≥ the cutoff (tuned by ``flipgraph tune``,
-    else :data:`flipgraph.codegen.runtime.DEFAULT_CUTOFFS`). Accepts float, int,
-    object (Fractions / Python ints) and galois GF(p) arrays; integer and field results are exact.
+    else :data:`flipgraph.codegen.runtime.DEFAULT_CUTOFFS`); for exact kinds at most that
+    deep, fewer when fewer leaf flops result. Accepts float, complex, int (exact and
+    bit-identical to numpy, wrap-around included), object (Python ints: exact, on float BLAS;
+    Fractions) and galois GF(p) arrays of any prime p (exact, on float BLAS); integers are cut
+    into digits so that every float intermediate is an exact integer (see
+    :mod:`flipgraph.codegen.runtime`). Bad operands raise :class:`flipgraph.OperandError`.
     Workspace blocks are kept for the next call (up to ``runtime.POOL_BYTES``, 2 GiB);
     ``flipgraph.codegen.release()`` frees them.
 
@@ -138,4 +144,7 @@ def multiply(A, B, scheme="best", levels=None, cutoff=None):
     steps = [step_for(s) for s in specs]
     if cutoff is None:
         cutoff = tuned_cutoffs()
-    return runtime.run(A, B, steps, levels, cutoff)
+    try:
+        return runtime.run(A, B, steps, levels, cutoff, out)
+    except runtime.MatmulError as error:
+        raise OperandError(str(error)) from None
