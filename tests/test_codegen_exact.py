@@ -155,10 +155,10 @@ def test_digit_choice_keeps_every_product_exact():
         depth = int(rng.integers(0, 4))
         plans = {dtype: [step] * depth for dtype in runtime._EXACT}
         for mode in ("wrap", "exact", 65537):
-            dtype, plan, kx, ky = runtime._choose(n2, alpha, beta, plans, mode)
+            _, dtype, plan, kx, ky = runtime._choose(n2, alpha, beta, plans, mode)
             dx, dy = min(alpha, 2 ** (kx - 1)), min(beta, 2 ** (ky - 1))
             assert dx * dy * n2 * step.growth ** len(plan) <= runtime._EXACT[dtype][0]
-    dtype, plan, kx, ky = runtime._choose(2048, 2 ** 63, 2 ** 63, {np.dtype(np.float64): []}, "wrap")
+    _, dtype, plan, kx, ky = runtime._choose(2048, 2 ** 63, 2 ** 63, {np.dtype(np.float64): []}, "wrap")
     assert runtime._pairs(runtime._count(2 ** 63, kx), kx, runtime._count(2 ** 63, ky), ky,
                           "wrap") == 6
 

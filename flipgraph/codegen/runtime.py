@@ -102,12 +102,15 @@ def run(A, B, steps, levels=None, cutoff=None, out=None):
               and not np.may_share_memory(out, B))
     A = np.broadcast_to(A, batch + A.shape[-2:])
     B = np.broadcast_to(B, batch + B.shape[-2:])
-    C = out if direct else np.empty(shape, object if kind == "object" else dtype)
-    for index in np.ndindex(*batch):
-        R = _run2d(A[index], B[index], steps, levels, cut, kind, dtype,
-                   C[index] if kind == "float" else None, p)
-        if kind != "float":
-            C[index] = R
+    if batch or kind == "float":
+        C = out if direct else np.empty(shape, object if kind == "object" else dtype)
+        for index in np.ndindex(*batch):
+            R = _run2d(A[index], B[index], steps, levels, cut, kind, dtype,
+                       C[index] if kind == "float" else None, p)
+            if kind != "float":
+                C[index] = R
+    else:
+        C = _run2d(A, B, steps, levels, cut, kind, dtype, None, p)
     C = C[..., 0, :] if vector_a else C
     C = C[..., 0] if vector_b else C
     if kind == "gf":
@@ -140,13 +143,20 @@ def _run2d(A, B, steps, levels, cut, kind, dtype, C, p):
         Y = B.view(np.int64) if B.dtype == np.uint64 else B.astype(np.int64, copy=False)
         C = _exact(X, Y, _magnitude(X), _magnitude(Y), plans, "wrap", levels is None)
         return C.view(np.uint64) if dtype == np.uint64 else C.astype(dtype, copy=False)
-    h = p // 2                                    # centred representatives -p/2 .. p/2
-    X, Y = _centred(A, p), _centred(B, p)
-    return _exact(X, Y, h, h, plans, p, levels is None).astype(dtype, copy=False)
+    h, shallower = p // 2, levels is None
+    X, Y, alpha = A, B, p - 1                     # representatives 0..p−1, or centred ones
+    if _choose(A.shape[1], h, h, plans, p, shallower)[0] < _choose(A.shape[1], alpha, alpha,
+                                                                   plans, p, shallower)[0]:
+        X, Y, alpha = _centred(A, p), _centred(B, p), h
+    return _exact(X, Y, alpha, alpha, plans, p, shallower).astype(dtype, copy=False)
 
 
 def _centred(X, p):
-    """GF(p) elements 0..p−1 as integers of least magnitude (int64, or Python ints)."""
+    """GF(p) elements 0..p−1 as the integers of least magnitude (−p/2 .. p/2)."""
+    if p <= 2 ** 16 and X.dtype != object:        # a table lookup: one pass
+        table = np.arange(p, dtype=np.int32)
+        table[p // 2 + 1:] -= p
+        return table[X]
     Y = X.astype(object if X.dtype == object else np.int64)
     np.subtract(Y, p, out=Y, where=X > p // 2)
     return Y
@@ -180,69 +190,66 @@ def _execute(A, B, plan, dtype, C=None):
 
 
 def _exact(X, Y, alpha, beta, plans, mode, shallower=True):
-    """X·Y exactly, for integer arrays X, Y (int64 or Python ints) with |X| ≤ alpha, |Y| ≤ beta.
+    """X·Y exactly, for integer arrays X, Y (any integer dtype, or Python ints) with |X| ≤ alpha,
+    |Y| ≤ beta.
 
     ``mode``: "wrap" (the product mod 2^64 as int64, as numpy's int64 matmul), "exact" (object
-    array of Python ints) or a prime p (int64 array of residues 0..p−1, object for p ≥ 2^62).
-    ``plans``: leaf dtype -> the deepest plan allowed (``shallower``: or any prefix). X = Σ_i X_i·2^(kx·i) in balanced digits,
-    likewise Y, and every digit product X_i·Y_j (of the pairs that matter: all of them, or those
-    below 2^64 when wrapping) is one float product whose intermediates stay below the dtype's
-    bound (see the module docstring), hence exact."""
-    N2 = X.shape[1]
-    if N2 == 0 or alpha == 0 or beta == 0:
-        return _zeros(X.shape[0], Y.shape[1], mode)
-    dtype, plan, kx, ky = _choose(N2, alpha, beta, plans, mode, shallower)
-    DX = _digits(X, kx, _count(alpha, kx))
-    DY = _digits(Y, ky, _count(beta, ky))
-    if len(DX) == len(DY) == 1:                   # one float product, rounded once
-        C = _execute(DX[0].astype(dtype), DY[0].astype(dtype), plan, dtype).astype(np.int64)
+    array of Python ints) or a prime p (integer array of residues 0..p−1; object for p ≥ 2^62).
+    ``plans``: leaf dtype -> the deepest plan allowed (``shallower``: or any prefix of it).
+    X = Σ_i X_i·2^(kx·i) in balanced digits, likewise Y, and every digit product X_i·Y_j (of
+    the pairs that matter: all of them, or those below 2^64 when wrapping) is one float product
+    whose intermediates stay within the dtype's exact range (module docstring). The float
+    results go to the workspace pool: fresh memory costs page faults."""
+    rows, cols = X.shape[0], Y.shape[1]
+    if X.shape[1] == 0 or alpha == 0 or beta == 0:
+        return np.zeros((rows, cols), object if mode == "exact" else np.int64)
+    _, dtype, plan, kx, ky = _choose(X.shape[1], alpha, beta, plans, mode, shallower)
+    FX = [d.astype(dtype) for d in _digits(X, kx, _count(alpha, kx))]
+    FY = [d.astype(dtype) for d in _digits(Y, ky, _count(beta, ky))]
+    P = _take((rows, cols), dtype)
+    if len(FX) == len(FY) == 1:                   # one float product, rounded once
+        _execute(FX[0], FY[0], plan, dtype, P)
+        C = P.astype(np.int32 if dtype == np.float32 else np.int64)
+        _recycle([[[P]]])
         if isinstance(mode, int):
             return np.remainder(C, mode, out=C)
+        C = C.astype(np.int64, copy=False)
         return C if mode == "wrap" else C.astype(object)
-    shifts = {}                                   # shift -> Σ digit products (int64, < 2^58)
-    for i, dx in enumerate(DX):
-        fx = dx.astype(dtype)
-        for j, dy in enumerate(DY):
+    shifts, digit = {}, np.empty((rows, cols), np.int64)   # shift -> Σ digit products (< 2^58)
+    for i, fx in enumerate(FX):
+        for j, fy in enumerate(FY):
             s = kx * i + ky * j
             if mode == "wrap" and s >= 64:
                 continue
-            P = _execute(fx, dy.astype(dtype), plan, dtype).astype(np.int64)
+            np.copyto(digit, _execute(fx, fy, plan, dtype, P), casting="unsafe")
             if s in shifts:
-                shifts[s] += P
+                shifts[s] += digit
             else:
-                shifts[s] = P
-    fits = N2 * alpha * beta < 2 ** 63
-    if mode == "wrap" or (fits and mode == "exact"):
-        C = np.zeros((X.shape[0], Y.shape[1]), np.uint64)   # mod 2^64; exact when it fits
-        for s, P in shifts.items():
-            C += P.view(np.uint64) << np.uint64(s)
+                shifts[s] = digit.copy()
+    _recycle([[[P]]])
+    if mode == "wrap" or X.shape[1] * alpha * beta < 2 ** 63:
+        C = np.zeros((rows, cols), np.uint64)    # mod 2^64, exact when the product fits
+        for s, S in shifts.items():
+            np.left_shift(S.view(np.uint64), np.uint64(s), out=S.view(np.uint64))
+            C += S.view(np.uint64)
         C = C.view(np.int64)
-        return C if mode == "wrap" else C.astype(object)
+        return C if mode == "wrap" else C.astype(object) if mode == "exact" else \
+            np.remainder(C, mode, out=C)
     if mode == "exact":
-        C = np.zeros((X.shape[0], Y.shape[1]), object)
-        for s, P in shifts.items():
-            C += P.astype(object) << s
+        C = np.zeros((rows, cols), object)
+        for s, S in shifts.items():
+            C += S.astype(object) << s
         return C
-    if fits:
-        return np.remainder(_exact_sum(shifts, X.shape[0], Y.shape[1]), mode)
     return _horner(shifts, mode)
 
 
-def _exact_sum(shifts, rows, cols):
-    C = np.zeros((rows, cols), np.uint64)
-    for s, P in shifts.items():
-        C += P.view(np.uint64) << np.uint64(s)
-    return C.view(np.int64)
-
-
 def _horner(shifts, p):
-    """Σ_s P_s·2^s mod p for int64 arrays P_s: by Horner's rule in steps of t bits with
+    """Σ_s S_s·2^s mod p for int64 arrays S_s: by Horner's rule in steps of t bits with
     p·2^t < 2^63 (Python ints when p ≥ 2^62)."""
     t = 63 - p.bit_length()
     order = sorted(shifts, reverse=True)
     if t < 1:
-        C = sum(shifts[s].astype(object) << s for s in order)
-        return np.remainder(C, p)
+        return np.remainder(sum(shifts[s].astype(object) << s for s in order), p)
     C = np.remainder(shifts[order[0]], p)
     for s, below in zip(order, order[1:] + [0]):
         gap = s - below
@@ -255,10 +262,6 @@ def _horner(shifts, p):
             C += np.remainder(shifts[below], p)
             np.remainder(C, p, out=C)
     return C
-
-
-def _zeros(rows, cols, mode):
-    return np.zeros((rows, cols), object if mode == "exact" else np.int64)
 
 
 def _count(bound, k):
@@ -275,6 +278,7 @@ def _digits(X, k, count):
     bound :func:`_count` tracks); int64 digits."""
     if count == 1:
         return [X]
+    X = X if X.dtype == object else X.astype(np.int64, copy=False)
     half, mask = 1 << (k - 1), (1 << k) - 1
     digits = []
     for _ in range(count - 1):
@@ -286,8 +290,9 @@ def _digits(X, k, count):
 
 
 def _choose(N2, alpha, beta, plans, mode, shallower=True):
-    """(leaf dtype, plan, digit bits of X, of Y) with the fewest leaf flops: digit pairs ×
-    Π rank/(n·m·p) over the levels × the dtype's cost, every pair exact (module docstring)."""
+    """(cost, leaf dtype, plan, digit bits of X, of Y) with the fewest leaf flops (cost = digit
+    pairs × Π rank/(n·m·p) over the levels × the dtype's cost), every pair exact (module
+    docstring)."""
     best = None
     for dtype, plan in plans.items():
         limit, _, cost = _EXACT[dtype]
@@ -308,7 +313,7 @@ def _choose(N2, alpha, beta, plans, mode, shallower=True):
                 pairs = _pairs(_count(alpha, kx), kx, _count(beta, ky), ky, mode)
                 key = (pairs * flops, depth)
                 if best is None or key < best[0]:
-                    best = (key, (dtype, plan[:depth], kx, ky))
+                    best = (key, (pairs * flops, dtype, plan[:depth], kx, ky))
                 if dx == alpha:
                     break
     return best[1]
