@@ -1,6 +1,5 @@
 """Generated multiply routines: correctness over shapes, levels, dtypes and schemes; the emitter's
 in-place discipline; the standalone module; the CLI; tuning."""
-import os
 import subprocess
 import sys
 from fractions import Fraction
@@ -20,15 +19,7 @@ from flipgraph.scheme import Scheme
 SHAPES = [(1, 1, 1), (2, 2, 2), (7, 5, 3), (16, 16, 16), (33, 17, 40), (45, 45, 45), (9, 64, 2)]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _private_cache(tmp_path_factory):
-    old = os.environ.get("FLIPGRAPH_CACHE")
-    os.environ["FLIPGRAPH_CACHE"] = str(tmp_path_factory.mktemp("fgcache"))
-    yield
-    if old is None:
-        del os.environ["FLIPGRAPH_CACHE"]
-    else:
-        os.environ["FLIPGRAPH_CACHE"] = old
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 def kron(s: Scheme, t: Scheme) -> Scheme:

@@ -2,7 +2,6 @@
 prime) at the edges of their float bounds; the matmul API (1-D, stacked, out=, bad dtypes); the
 emitter's workaround for numpy's in-place negative; mod-p schemes kept out of codegen."""
 import json
-import os
 
 import numpy as np
 import pytest
@@ -16,15 +15,7 @@ from flipgraph.rings import Z
 from flipgraph.slp import SLP
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _private_cache(tmp_path_factory):
-    old = os.environ.get("FLIPGRAPH_CACHE")
-    os.environ["FLIPGRAPH_CACHE"] = str(tmp_path_factory.mktemp("fgcache"))
-    yield
-    if old is None:
-        del os.environ["FLIPGRAPH_CACHE"]
-    else:
-        os.environ["FLIPGRAPH_CACHE"] = old
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 def wrapped(A, B):

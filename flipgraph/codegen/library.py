@@ -1,9 +1,8 @@
 """The library's generated routines: cached on disk, resolved by name, and ``multiply``.
 
 A routine is the module :func:`flipgraph.codegen.source.module_source` writes, cached as
-``<cache>/<name>_<scheme hash>_v<VERSION>.py`` (cache: ``$FLIPGRAPH_CACHE``, else
-``$XDG_CACHE_HOME/flipgraph``, else ``~/.cache/flipgraph``; the routines live in its
-``generated/`` folder). Names: the classics (``strassen``, ``winograd``, ``laderman``) and
+``<cache>/generated/<name>_<scheme hash>_v<VERSION>_c<hash of cutoffs and runtime>.py`` (cache:
+``$FLIPGRAPH_CACHE``, else ``$XDG_CACHE_HOME/flipgraph``, else ``~/.cache/flipgraph``). Names: the classics (``strassen``, ``winograd``, ``laderman``) and
 ``mm<n><m><p>`` for the database's best scheme of a format (``mm333``; digits only, so formats up
 to 9). A new scheme or a new generator version makes a new file; nothing is committed by hand.
 """
@@ -61,8 +60,9 @@ def routine_for(program: Scheme | SLP, name: str):
     from .tune import tuned_cutoffs
 
     scheme = program.to_scheme() if isinstance(program, SLP) else program
-    cutoffs = tuned_cutoffs()
-    tag = hashlib.sha256(repr(sorted(cutoffs.items())).encode()).hexdigest()[:6]
+    cutoffs = tuned_cutoffs()       # the runtime's text too: an edited runtime is regenerated
+    tag = hashlib.sha256(repr(sorted(cutoffs.items())).encode()
+                         + Path(runtime.__file__).read_bytes()).hexdigest()[:6]
     stem = f"{name}_{scheme.canonical_hash()[:12]}_v{VERSION}_c{tag}"
     if stem in _LOADED:
         return _LOADED[stem]

@@ -43,7 +43,7 @@ Step = namedtuple("Step", "name format rank buffers coefs growth fn")
 #: blocks smaller than this (in any dimension) go to the leaf product, per leaf: "float" (float64
 #: BLAS: float64 operands and exact integer products in float64), "gf" (exact integer products
 #: in float32 BLAS, e.g. GF(31)), "object" (Python objects)
-DEFAULT_CUTOFFS = {"float": 4096, "object": 32, "gf": 2048}
+DEFAULT_CUTOFFS = {"float": 4096, "object": 32, "gf": 4096}
 
 #: leaf dtype of exact products -> (magnitude bound of every intermediate, cutoff key, relative
 #: cost of its BLAS product)
@@ -139,8 +139,8 @@ def _run2d(A, B, steps, levels, cut, kind, dtype, C, p):
     if kind == "object":
         return _exact(A, B, _magnitude(A), _magnitude(B), plans, "exact", levels is None)
     if kind == "int":
-        X = A.view(np.int64) if A.dtype == np.uint64 else A.astype(np.int64, copy=False)
-        Y = B.view(np.int64) if B.dtype == np.uint64 else B.astype(np.int64, copy=False)
+        X = A.view(np.int64) if A.dtype == np.uint64 else A       # the same bits mod 2^64
+        Y = B.view(np.int64) if B.dtype == np.uint64 else B
         C = _exact(X, Y, _magnitude(X), _magnitude(Y), plans, "wrap", levels is None)
         return C.view(np.uint64) if dtype == np.uint64 else C.astype(dtype, copy=False)
     h, shallower = p // 2, levels is None

@@ -2,9 +2,10 @@
 
 The module is the runtime (:mod:`flipgraph.codegen.runtime`, copied verbatim), one step function
 emitted from the SLP (:mod:`flipgraph.codegen.emit`), the cutoffs it defaults to, and
-``matmul(A, B, levels=None, cutoff=None)``. Nothing is written that has not been checked: the
+``matmul(A, B, levels=None, cutoff=None, out=None)``. Nothing is written that has not been
+checked: a scheme valid only mod p is refused (it computes wrong products over Z and R), the
 scheme is verified (Brent equations), the SLP is checked exactly, and the generated module is run
-on small integer matrices against numpy before its source is returned.
+on small matrices in object, int64, int32, float32 and float64 before its source is returned.
 """
 from __future__ import annotations
 
