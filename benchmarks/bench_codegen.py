@@ -137,7 +137,8 @@ def float_case(n, levels, repeats, dtype, scheme):
         A, B, levels=levels), f"{scheme} first call": first}, repeats)
     report(f"{np.dtype(dtype).name} n={n} {scheme} levels={levels} ({mod.ADDITIONS} additions)",
            times, f"{scheme} repeat")
-    print(f"  numpy/first call: best {min(times['numpy']) / min(times[f'{scheme} first call']):.3f}x")
+    first_call = min(times[f"{scheme} first call"])
+    print(f"  numpy/first call: best {min(times['numpy']) / first_call:.3f}x")
 
 
 def exact_rows(A, B, rows):

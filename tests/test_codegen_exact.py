@@ -149,7 +149,8 @@ def test_digit_choice_keeps_every_product_exact():
             _, dtype, plan, kx, ky = runtime._choose(n2, alpha, beta, plans, mode)
             dx, dy = min(alpha, 2 ** (kx - 1)), min(beta, 2 ** (ky - 1))
             assert dx * dy * n2 * step.growth ** len(plan) <= runtime._EXACT[dtype][0]
-    _, dtype, plan, kx, ky = runtime._choose(2048, 2 ** 63, 2 ** 63, {np.dtype(np.float64): []}, "wrap")
+    _, dtype, plan, kx, ky = runtime._choose(2048, 2 ** 63, 2 ** 63, {np.dtype(np.float64): []},
+                                             "wrap")
     assert runtime._pairs(runtime._count(2 ** 63, kx), kx, runtime._count(2 ** 63, ky), ky,
                           "wrap") == 6
 
@@ -171,10 +172,10 @@ def test_levels_dropped_when_they_would_need_more_digits():
 def test_python_ints_exact(levels):
     rng = np.random.default_rng(levels)
     for bits in (10, 60, 300):
-        A = np.array([[int(x) << bits | 12345 for x in row] for row in rng.integers(-9, 10, (13, 18))],
-                     dtype=object)
-        B = np.array([[-int(x) << (bits // 2) for x in row] for row in rng.integers(-9, 10, (18, 7))],
-                     dtype=object)
+        A = np.array([[int(x) << bits | 12345 for x in row]
+                      for row in rng.integers(-9, 10, (13, 18))], dtype=object)
+        B = np.array([[-int(x) << (bits // 2) for x in row]
+                      for row in rng.integers(-9, 10, (18, 7))], dtype=object)
         C = multiply(A, B, scheme="winograd", levels=levels)
         assert C.dtype == object and (C == A.dot(B)).all()
         assert all(type(x) is int for x in C.flat)
@@ -189,7 +190,8 @@ def test_galois_large_primes_exact(p):
     B = field.Random((40, 17), seed=2)
     for A in (field.Random((23, 40), seed=1), field(np.full((23, 40), p - 1)),
               field(np.full((23, 40), (p + 1) // 2))):
-        want = np.array(A.view(np.ndarray).astype(object).dot(B.view(np.ndarray).astype(object)) % p)
+        X, Y = A.view(np.ndarray).astype(object), B.view(np.ndarray).astype(object)
+        want = X.dot(Y) % p
         for levels in (0, 1, 2):
             C = multiply(A, B, scheme="winograd", levels=levels)
             assert type(C) is field and (C.view(np.ndarray).astype(object) == want).all(), levels

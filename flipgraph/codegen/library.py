@@ -2,9 +2,9 @@
 
 A routine is the module :func:`flipgraph.codegen.source.module_source` writes, cached as
 ``<cache>/generated/<name>_<scheme hash>_v<VERSION>_c<hash of cutoffs and runtime>.py`` (cache:
-``$FLIPGRAPH_CACHE``, else ``$XDG_CACHE_HOME/flipgraph``, else ``~/.cache/flipgraph``). Names: the classics (``strassen``, ``winograd``, ``laderman``) and
-``mm<n><m><p>`` for the database's best scheme of a format (``mm333``; digits only, so formats up
-to 9). A new scheme or a new generator version makes a new file; nothing is committed by hand.
+``$FLIPGRAPH_CACHE``, else ``$XDG_CACHE_HOME/flipgraph``, else ``~/.cache/flipgraph``). Names:
+the classics (``strassen``, ``winograd``, ``laderman``) and ``mm<n><m><p>`` for the database's
+best scheme of a format valid over Z (``mm333``; digits only, so formats up to 9). A new scheme or a new generator version makes a new file; nothing is committed by hand.
 """
 from __future__ import annotations
 

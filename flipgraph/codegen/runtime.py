@@ -17,8 +17,8 @@ Kinds of element: "float" (float16/32/64, complex: the steps run on the dtype, B
 "gf" (galois GF(p) arrays, any prime p). The three exact kinds share one engine, :func:`_exact`:
 integer operands are cut into balanced base-2^k digits (limbs) so small that every digit product,
 *including every intermediate value of the recursion*, is an integer of magnitude ≤ 2^53
-(float64) or ≤ 2^24 (float32) — so BLAS computes it exactly, whatever its order of summation — and the digit products are shifted and
-summed in int64 (mod 2^64), in Python ints, or mod p. The bound on the intermediates is
+(float64) or ≤ 2^24 (float32) — so BLAS computes it exactly, whatever its order of summation —
+and the digit products are shifted and summed in int64 (mod 2^64), in Python ints, or mod p. The bound on the intermediates is
 ``N2 · max|digit of A| · max|digit of B| · Π growth`` (``Step.growth``, proven from the program's
 coefficients; N2 = A's columns). When A and B are small enough there is one digit each: one float
 product, rounded once. The engine picks, per call, the leaf dtype, the digit sizes and the number
@@ -417,7 +417,8 @@ def _prime_field(A, B):
         field = type(X)
         if hasattr(field, "characteristic") and hasattr(field, "degree"):
             if field.degree != 1:
-                raise MatmulError(f"matmul: only prime fields GF(p) are supported, not {field.name}")
+                raise MatmulError(f"matmul: only prime fields GF(p) are supported, not "
+                                  f"{field.name}")
             if type(A) is not type(B):
                 raise MatmulError("matmul: A and B must be arrays of the same field")
             return field

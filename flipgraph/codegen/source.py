@@ -112,7 +112,8 @@ def _self_test(source: str, name: str, fmt) -> None:
     (one-column views of C, where numpy's in-place negative once went wrong)."""
     namespace: dict = {}
     exec(compile(source, f"<generated {name}>", "exec"), namespace)
-    matmul, fractional = namespace["matmul"], any(c.denominator != 1 for c in namespace["STEP"].coefs)
+    matmul = namespace["matmul"]
+    fractional = any(c.denominator != 1 for c in namespace["STEP"].coefs)
     rng = np.random.default_rng(0)
     n, m, p = fmt
     for shape in ((n, m, p), (4 * n, m, p), (2 * n + 1, 2 * m + 1, 2 * p + 1)):
@@ -122,8 +123,10 @@ def _self_test(source: str, name: str, fmt) -> None:
         cases = [(A.astype(object), B.astype(object), exact)]
         if not fractional:
             cases.append((A, B, exact))
-            big = rng.integers(-2 ** 63, 2 ** 63, shape[:2]), rng.integers(-2 ** 63, 2 ** 63, shape[1:])
-            wrapped = (big[0].astype(object).dot(big[1].astype(object)) + 2 ** 63) % 2 ** 64 - 2 ** 63
+            big = (rng.integers(-2 ** 63, 2 ** 63, shape[:2]),
+                   rng.integers(-2 ** 63, 2 ** 63, shape[1:]))
+            exact_big = big[0].astype(object).dot(big[1].astype(object))
+            wrapped = (exact_big + 2 ** 63) % 2 ** 64 - 2 ** 63        # numpy's int64 semantics
             cases += [(A.astype(np.int32), B.astype(np.int32), exact), (*big, wrapped)]
         cases += [(A.astype(t), B.astype(t), exact) for t in (np.float32, np.float64)]
         for X, Y, want in cases:
