@@ -1,55 +1,126 @@
-"""Generated multiplies against numpy (and galois) — interleaved timings, best of --repeats.
+"""Generated multiplies against their peers — interleaved timings, best and median of --repeats.
 
-Prints, per case, the seconds of each contender and the ratio (reference time / ours: > 1 means
-the generated routine is faster), plus the error for floats (max |C - C_ref| / (|A||B|)_max,
-next to numpy's own error against a float128/exact reference on a sample of entries).
+Prints, per case, the seconds of each contender (best, median) and the ratios (peer time / ours:
+> 1 means flipgraph is faster), checks that exact results agree, and the load average before and
+after. The peer for exact products is python-flint (``pip install python-flint``; its cases are
+skipped with a note when it is missing): only its product is timed, the conversion to
+fmpz_mat / nmod_mat is not.
 
-    python benchmarks/bench_codegen.py float --n 8192 --levels 1           # the DESIGN §8 figure
-    python benchmarks/bench_codegen.py int --n 2048 --levels 5             # vs numpy and 8-product split
-    python benchmarks/bench_codegen.py gf --n 512 --levels 1               # vs galois GF(31)
-    python benchmarks/bench_codegen.py sweep                               # small sizes, all dtypes
+    python benchmarks/bench_codegen.py int --n 2048 --bits 20     # vs flint fmpz_mat, float64 trick
+    python benchmarks/bench_codegen.py int --n 2048 --bits 64     # full-range int64 vs numpy
+    python benchmarks/bench_codegen.py gf --n 1024 --p 31         # vs no recursion, flint nmod_mat
+    python benchmarks/bench_codegen.py float --n 8192 --levels 1  # vs numpy, repeat and first call
+    python benchmarks/bench_codegen.py accuracy --n 512           # the README's error table
 
-Threads: numpy's BLAS uses its default threads for both contenders (the leaves are numpy's); set
-OPENBLAS_NUM_THREADS=1 for steadier figures when other jobs share the cores. The header line gives
-the load average at the start.
+Threads: numpy's BLAS uses its default threads for every contender; flint its default (one).
 """
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import time
+from fractions import Fraction
 
 import numpy as np
 
 import flipgraph
-from flipgraph.codegen import routine, routine_for
+from flipgraph.codegen import release, routine
 
 
-def timed(fn):
-    start = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - start, out
+def load():
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def race(contenders: dict, repeats: int) -> dict:
-    """Best time per contender, running them interleaved (a, b, c, a, b, c, ...); the first
-    round is printed too (it includes one-off costs such as faulting in a fresh workspace)."""
-    best = {name: float("inf") for name in contenders}
+def race(contenders: dict, repeats: int, rounds: dict | None = None):
+    """Times per contender, run interleaved (a, b, c, b, c, a, ...: the order rotates each round);
+    ``rounds`` caps the runs of slow contenders. Returns (times, outputs)."""
+    times = {name: [] for name in contenders}
     outs = {}
+    names = list(contenders)
     for i in range(repeats):
-        for name, fn in contenders.items():
-            t, outs[name] = timed(fn)
-            best[name] = min(best[name], t)
-        if i == 0:
-            print("  first round: " + ", ".join(f"{k} {v:.4g}s" for k, v in best.items()),
-                  flush=True)
-    return best, outs
+        for name in names[i % len(names):] + names[:i % len(names)]:      # rotated each round
+            fn = contenders[name]
+            if i >= (rounds or {}).get(name, repeats):
+                continue
+            start = time.perf_counter()
+            outs[name] = fn()
+            times[name].append(time.perf_counter() - start)
+    return times, outs
 
 
-def report(title, best, ref):
-    line = ", ".join(f"{k} {v:.4g}s" for k, v in best.items())
-    ratios = ", ".join(f"{ref}/{k} = {best[ref] / v:.3f}x" for k, v in best.items() if k != ref)
-    print(f"{title}: {line}; {ratios}", flush=True)
+def report(title, times, ours):
+    print(f"{title}  (load {load()})")
+    for name, ts in times.items():
+        print(f"  {name:<22} best {min(ts):8.4f}s  median {statistics.median(ts):8.4f}s")
+    for name, ts in times.items():
+        if name != ours:
+            print(f"  {name}/{ours}: best {min(ts) / min(times[ours]):.3f}x, median "
+                  f"{statistics.median(ts) / statistics.median(times[ours]):.3f}x")
+
+
+def flint_or_none():
+    try:
+        import flint
+    except ImportError:
+        print("  (python-flint not installed: pip install python-flint)")
+        return None
+    return flint
+
+
+def int_case(n, bits, repeats, numpy_repeats):
+    """int64 entries in ±2^bits (bits = 64: the full range, wrap-around)."""
+    rng = np.random.default_rng(0)
+    lo, hi = (-2 ** 63, 2 ** 63) if bits >= 64 else (-2 ** bits, 2 ** bits + 1)
+    A, B = rng.integers(lo, hi, (n, n)), rng.integers(lo, hi, (n, n))
+    contenders = {"flipgraph": lambda: flipgraph.multiply(A, B)}
+    if n * max(abs(lo), hi) ** 2 <= 2 ** 53:                   # the float trick is exact
+        contenders["float64 trick"] = lambda: (A.astype(np.float64) @ B.astype(np.float64)
+                                               ).astype(np.int64)
+    flint = flint_or_none() if bits < 64 else None
+    if flint is not None:
+        FA, FB = flint.fmpz_mat(A.tolist()), flint.fmpz_mat(B.tolist())
+        contenders["flint fmpz_mat"] = lambda: FA * FB
+    if bits >= 64:
+        contenders["numpy int64"] = lambda: A @ B
+    with np.errstate(over="ignore"):
+        times, outs = race(contenders, repeats, {"numpy int64": numpy_repeats})
+    ours = outs["flipgraph"]
+    if "numpy int64" in outs:
+        assert np.array_equal(outs["numpy int64"], ours), "not bit-identical"
+    if "float64 trick" in outs:
+        assert np.array_equal(outs["float64 trick"], ours)
+    if "flint fmpz_mat" in outs:
+        FC = outs["flint fmpz_mat"]
+        for i, j in rng.integers(0, n, (200, 2)):
+            assert int(FC[int(i), int(j)]) == int(ours[i, j])
+    report(f"int64 n={n} entries ±2^{min(bits, 63)} (results equal)", times, "flipgraph")
+
+
+def gf_case(n, p, repeats, galois_too):
+    import galois
+
+    field = galois.GF(p)
+    A, B = field.Random((n, n), seed=1), field.Random((n, n), seed=2)
+    step = routine("winograd")
+    contenders = {"flipgraph": lambda: flipgraph.multiply(A, B),
+                  "no recursion": lambda: step.matmul(A, B, levels=0),
+                  "one level": lambda: step.matmul(A, B, levels=1)}
+    flint = flint_or_none()
+    if flint is not None:
+        FA = flint.nmod_mat(n, n, A.view(np.ndarray).ravel().tolist(), p)
+        FB = flint.nmod_mat(n, n, B.view(np.ndarray).ravel().tolist(), p)
+        contenders["flint nmod_mat"] = lambda: FA * FB
+    if galois_too:
+        contenders["galois"] = lambda: A @ B
+    times, outs = race(contenders, repeats)
+    ours = outs["flipgraph"]
+    assert np.array_equal(ours, outs["no recursion"]) and np.array_equal(ours, outs["one level"])
+    if "flint nmod_mat" in outs:
+        FC = outs["flint nmod_mat"]
+        for i, j in np.random.default_rng(0).integers(0, n, (200, 2)):
+            assert int(FC[int(i), int(j)]) == int(ours[i, j])
+    report(f"GF({p}) n={n} (results equal)", times, "flipgraph")
 
 
 def float_case(n, levels, repeats, dtype, scheme):
@@ -57,78 +128,89 @@ def float_case(n, levels, repeats, dtype, scheme):
     A = rng.standard_normal((n, n)).astype(dtype)
     B = rng.standard_normal((n, n)).astype(dtype)
     mod = routine(scheme)
-    best, outs = race({"numpy": lambda: A @ B,
-                       scheme: lambda: mod.matmul(A, B, levels=levels)}, repeats)
+
+    def first():
+        release()                            # a fresh workspace, as in a process's first call
+        return mod.matmul(A, B, levels=levels)
+
+    times, _ = race({"numpy": lambda: A @ B, f"{scheme} repeat": lambda: mod.matmul(
+        A, B, levels=levels), f"{scheme} first call": first}, repeats)
     report(f"{np.dtype(dtype).name} n={n} {scheme} levels={levels} ({mod.ADDITIONS} additions)",
-           best, "numpy")
-    rows = rng.choice(n, 16, replace=False)                 # exact-ish reference on 16 rows
-    ref = A[rows].astype(np.longdouble) @ B.astype(np.longdouble)
-    scale = float(np.abs(A).max()) * float(np.abs(B).max()) * n
-    for name, C in outs.items():
-        err = float(np.abs(C[rows].astype(np.longdouble) - ref).max()) / scale
-        print(f"  error {name}: max |C - ref| / (n max|A| max|B|) = {err:.2e}")
+           times, f"{scheme} repeat")
+    first_call = min(times[f"{scheme} first call"])
+    print(f"  numpy/first call: best {min(times['numpy']) / first_call:.3f}x")
 
 
-def int_case(n, levels, repeats, scheme, numpy_ref=True):
+def exact_rows(A, B, rows):
+    """The rows ``rows`` of A·B exactly, as Fractions (floats are dyadic: scaled to integers)."""
+    def scaled(X):
+        ratios = [x.as_integer_ratio() for x in X.astype(np.float64).ravel().tolist()]
+        shift = max(d.bit_length() - 1 for _, d in ratios)
+        ints = [num << (shift - d.bit_length() + 1) for num, d in ratios]
+        return np.array(ints, dtype=object).reshape(X.shape), shift
+    (X, sx), (Y, sy) = scaled(A[rows]), scaled(B)
+    return [[Fraction(int(v), 1 << (sx + sy)) for v in row] for row in X.dot(Y)]
+
+
+def accuracy(n, schemes, max_levels):
+    """Max relative error max|C − C_exact| / max|C_exact| on standard normal A, B (n×n), the
+    exact product (Fractions) on a 16-row sample."""
     rng = np.random.default_rng(0)
-    A = rng.integers(-1000, 1000, (n, n))
-    B = rng.integers(-1000, 1000, (n, n))
-    mod = routine(scheme)
-    classical = routine_for(flipgraph.standard(2, 2, 2), "classical222")
-    contenders = {}
-    if numpy_ref:
-        contenders["numpy"] = lambda: A @ B
-    contenders["classical8"] = lambda: classical.matmul(A, B, levels=levels)
-    contenders[scheme] = lambda: mod.matmul(A, B, levels=levels)
-    best, outs = race(contenders, repeats)
-    first = next(iter(outs.values()))
-    assert all(np.array_equal(first, C) for C in outs.values()), "int results differ"
-    report(f"int64 n={n} levels={levels} (leaf {n >> levels})", best,
-           "numpy" if numpy_ref else "classical8")
-    print(f"  classical8/{scheme} = {best['classical8'] / best[scheme]:.3f}x; results bit-equal")
+    rows = rng.choice(n, 16, replace=False)
+    print(f"max |C - exact| / max |exact|, n={n}, 16 sampled rows, standard normal entries "
+          f"(load {load()})")
+    print("| scheme | levels | float64 | float32 |")
+    print("|---|---|---|---|")
+    data, exact = {}, {}
+    for dtype in (np.float64, np.float32):
+        A = rng.standard_normal((n, n)).astype(dtype)
+        B = rng.standard_normal((n, n)).astype(dtype)
+        data[dtype], exact[dtype] = (A, B), exact_rows(A, B, rows)
 
+    def err(C, dtype):
+        ref = exact[dtype]
+        worst = max(abs(Fraction(float(c)) - r) for crow, rrow in zip(C[rows], ref)
+                    for c, r in zip(crow, rrow))
+        return float(worst / max(abs(r) for rrow in ref for r in rrow))
 
-def gf_case(n, levels, repeats, scheme, p):
-    import galois
-
-    field = galois.GF(p)
-    A, B = field.Random((n, n), seed=1), field.Random((n, n), seed=2)
-    mod = routine(scheme)
-    best, outs = race({"galois": lambda: A @ B,
-                       scheme: lambda: mod.matmul(A, B, levels=levels)}, repeats)
-    assert np.array_equal(outs["galois"], outs[scheme])
-    report(f"GF({p}) n={n} levels={levels}", best, "galois")
-
-
-def sweep(repeats):
-    for n in (256, 512, 1024):
-        float_case(n, 1, repeats, np.float64, "winograd")
-    for n in (256, 512):
-        int_case(n, 2, repeats, "winograd")
-    gf_case(256, 1, repeats, "winograd", 31)
+    line = [f"{err(data[t][0] @ data[t][1], t):.1e}" for t in (np.float64, np.float32)]
+    print(f"| numpy | 0 | {line[0]} | {line[1]} |", flush=True)
+    for scheme in schemes:
+        mod = routine(scheme)
+        n1, m1, p1 = mod.STEP.format
+        for levels in range(1, max_levels + 1):
+            line = [f"{err(mod.matmul(*data[t], levels=levels), t):.1e}"
+                    for t in (np.float64, np.float32)]
+            print(f"| {scheme} ({n1}x{m1}x{p1}:{mod.STEP.rank}) | {levels} | {line[0]} | "
+                  f"{line[1]} |", flush=True)
 
 
 def main():
-    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("case", choices=["float", "float32", "int", "gf", "sweep"])
+    parser.add_argument("case", choices=["int", "gf", "float", "float32", "accuracy"])
     parser.add_argument("--n", type=int, default=1024)
+    parser.add_argument("--bits", type=int, default=20, help="int: entries in ±2^bits (64: all)")
+    parser.add_argument("--p", type=int, default=31)
     parser.add_argument("--levels", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--numpy-repeats", type=int, default=1,
+                        help="int --bits 64: runs of numpy's (slow) int64 matmul")
     parser.add_argument("--scheme", default="winograd")
-    parser.add_argument("--p", type=int, default=31)
-    parser.add_argument("--no-numpy", action="store_true", help="int: skip numpy's (slow) product")
+    parser.add_argument("--schemes", default="strassen,winograd,laderman,mm444",
+                        help="accuracy: routines compared")
+    parser.add_argument("--max-levels", type=int, default=3)
+    parser.add_argument("--galois", action="store_true", help="gf: also time galois's matmul")
     args = parser.parse_args()
-    if args.case == "float":
-        float_case(args.n, args.levels, args.repeats, np.float64, args.scheme)
-    elif args.case == "float32":
-        float_case(args.n, args.levels, args.repeats, np.float32, args.scheme)
-    elif args.case == "int":
-        int_case(args.n, args.levels, args.repeats, args.scheme, not args.no_numpy)
+    print(f"load average at start {load()}", flush=True)
+    if args.case == "int":
+        int_case(args.n, args.bits, args.repeats, args.numpy_repeats)
     elif args.case == "gf":
-        gf_case(args.n, args.levels, args.repeats, args.scheme, args.p)
+        gf_case(args.n, args.p, args.repeats, args.galois)
+    elif args.case in ("float", "float32"):
+        float_case(args.n, args.levels, args.repeats,
+                   np.float64 if args.case == "float" else np.float32, args.scheme)
     else:
-        sweep(args.repeats)
+        accuracy(args.n, args.schemes.split(","), args.max_levels)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ Public API::
 """
 from . import classics
 from ._version import __version__
-from .errors import FlipgraphError, FormatError, SchemeError
+from .errors import FlipgraphError, FormatError, OperandError, SchemeError
 from .lift import LiftResult, lift
 from .rings import Q, Z, Z2, Z3, ZT, ring
 from .scheme import Scheme, standard
@@ -24,5 +24,5 @@ from .codegen import multiply
 
 
 __all__ = ["Scheme", "standard", "ring", "Z2", "Z3", "ZT", "Z", "Q", "verify", "classics",
-           "load", "save", "lift", "LiftResult", "search", "SearchResult", "multiply", "FlipgraphError", "FormatError", "SchemeError",
+           "load", "save", "lift", "LiftResult", "search", "SearchResult", "multiply", "FlipgraphError", "FormatError", "OperandError", "SchemeError",
            "__version__"]

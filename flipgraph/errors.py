@@ -12,3 +12,8 @@ class SchemeError(FlipgraphError, ValueError):
 
 class FormatError(FlipgraphError, ValueError):
     """A scheme file could not be parsed; the message names the file and line or key."""
+
+
+class OperandError(FlipgraphError, ValueError):
+    """Operands a multiply cannot take: shapes that do not multiply, an unsupported dtype, a
+    scheme with fractions on integers, a wrong ``out``."""

@@ -248,8 +248,8 @@ def _emit(slp: SLP, fname: str, ops: list):
                 body.append(f"np.multiply({place[s]}, {coef(c)}, out={scratch})")
                 body.append(f"np.add({out}, {scratch}, out={out})")
                 give_back(scratch, cls, i)
-        if negate:
-            body.append(f"np.negative({out}, out={out})")
+        if negate:      # not np.negative(x, out=x): numpy 2.4 miscomputes it in place on a
+            body.append(f"np.subtract(0, {out}, out={out})")   # one-column view of a 4-byte dtype
         release([s for _, s in terms], i)
     head = [f"def {fname}(A, B, C, ws, inner, k):",
             f'    """One level of the {n}x{m}x{p} rank-{slp.rank} scheme '

@@ -1,11 +1,10 @@
 """The library's generated routines: cached on disk, resolved by name, and ``multiply``.
 
 A routine is the module :func:`flipgraph.codegen.source.module_source` writes, cached as
-``<cache>/<name>_<scheme hash>_v<VERSION>.py`` (cache: ``$FLIPGRAPH_CACHE``, else
-``$XDG_CACHE_HOME/flipgraph``, else ``~/.cache/flipgraph``; the routines live in its
-``generated/`` folder). Names: the classics (``strassen``, ``winograd``, ``laderman``) and
-``mm<n><m><p>`` for the database's best scheme of a format (``mm333``; digits only, so formats up
-to 9). A new scheme or a new generator version makes a new file; nothing is committed by hand.
+``<cache>/generated/<name>_<scheme hash>_v<VERSION>_c<hash of cutoffs and runtime>.py`` (cache:
+``$FLIPGRAPH_CACHE``, else ``$XDG_CACHE_HOME/flipgraph``, else ``~/.cache/flipgraph``). Names:
+the classics (``strassen``, ``winograd``, ``laderman``) and ``mm<n><m><p>`` for the database's
+best scheme of a format valid over Z (``mm333``; digits only, so formats up to 9). A new scheme or a new generator version makes a new file; nothing is committed by hand.
 """
 from __future__ import annotations
 
@@ -16,7 +15,7 @@ from pathlib import Path
 
 from ..atomic import write_text
 from ..classics import CLASSICS
-from ..errors import FlipgraphError
+from ..errors import FlipgraphError, OperandError
 from ..scheme import Scheme, parse_format
 from ..slp import SLP
 from . import runtime
@@ -61,8 +60,9 @@ def routine_for(program: Scheme | SLP, name: str):
     from .tune import tuned_cutoffs
 
     scheme = program.to_scheme() if isinstance(program, SLP) else program
-    cutoffs = tuned_cutoffs()
-    tag = hashlib.sha256(repr(sorted(cutoffs.items())).encode()).hexdigest()[:6]
+    cutoffs = tuned_cutoffs()       # the runtime's text too: an edited runtime is regenerated
+    tag = hashlib.sha256(repr(sorted(cutoffs.items())).encode()
+                         + Path(runtime.__file__).read_bytes()).hexdigest()[:6]
     stem = f"{name}_{scheme.canonical_hash()[:12]}_v{VERSION}_c{tag}"
     if stem in _LOADED:
         return _LOADED[stem]
@@ -79,10 +79,10 @@ def routine_for(program: Scheme | SLP, name: str):
 def _best(fmt):
     from ..db import default_database
 
-    found = default_database().best(*fmt)
+    found = default_database().best(*fmt, ring="z")       # valid over Z (zt or z), so over Q
     if found is None:
-        raise FlipgraphError(f"no {'x'.join(map(str, fmt))} scheme in the database "
-                             f"(flipgraph db list)")
+        raise FlipgraphError(f"no {'x'.join(map(str, fmt))} scheme valid over the integers in "
+                             f"the database (flipgraph db list)")
     return found
 
 
@@ -112,15 +112,21 @@ def best_routine():
     return _LOADED["best"]
 
 
-def multiply(A, B, scheme="best", levels=None, cutoff=None):
-    """C = A·B by a generated Strassen-like routine (nothing transposed).
+def multiply(A, B, scheme="best", levels=None, cutoff=None, out=None):
+    """C = A·B by a generated Strassen-like routine (nothing transposed), like ``np.matmul``:
+    1-D operands, stacked operands broadcast over their leading axes, ``out=``.
 
     ``scheme``: "best" (the 2x2x2 rank-7 scheme with the fewest additions), a routine name
-    ("winograd", "laderman", "mm333"), a format ("3x3x3": the database's best), a Scheme or SLP,
+    ("winograd", "laderman", "mm333"), a format ("3x3x3": the database's best scheme valid over
+    the integers; mod-p schemes are refused), a Scheme or SLP,
     or a list of those, one per recursion level (the last repeats). ``levels``: recursion depth;
     None recurses while every block dimension stays ≥ the cutoff (tuned by ``flipgraph tune``,
-    else :data:`flipgraph.codegen.runtime.DEFAULT_CUTOFFS`). Accepts float, int,
-    object (Fractions / Python ints) and galois GF(p) arrays; integer and field results are exact.
+    else :data:`flipgraph.codegen.runtime.DEFAULT_CUTOFFS`); for exact kinds at most that
+    deep, fewer when fewer leaf flops result. Accepts float, complex, int (exact and
+    bit-identical to numpy, wrap-around included), object (Python ints: exact, on float BLAS;
+    Fractions) and galois GF(p) arrays of any prime p (exact, on float BLAS); integers are cut
+    into digits so that every float intermediate is an exact integer (see
+    :mod:`flipgraph.codegen.runtime`). Bad operands raise :class:`flipgraph.OperandError`.
     Workspace blocks are kept for the next call (up to ``runtime.POOL_BYTES``, 2 GiB);
     ``flipgraph.codegen.release()`` frees them.
 
@@ -135,4 +141,7 @@ def multiply(A, B, scheme="best", levels=None, cutoff=None):
     steps = [step_for(s) for s in specs]
     if cutoff is None:
         cutoff = tuned_cutoffs()
-    return runtime.run(A, B, steps, levels, cutoff)
+    try:
+        return runtime.run(A, B, steps, levels, cutoff, out)
+    except runtime.MatmulError as error:
+        raise OperandError(str(error)) from None

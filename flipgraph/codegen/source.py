@@ -2,9 +2,10 @@
 
 The module is the runtime (:mod:`flipgraph.codegen.runtime`, copied verbatim), one step function
 emitted from the SLP (:mod:`flipgraph.codegen.emit`), the cutoffs it defaults to, and
-``matmul(A, B, levels=None, cutoff=None)``. Nothing is written that has not been checked: the
+``matmul(A, B, levels=None, cutoff=None, out=None)``. Nothing is written that has not been
+checked: a scheme valid only mod p is refused (it computes wrong products over Z and R), the
 scheme is verified (Brent equations), the SLP is checked exactly, and the generated module is run
-on small integer matrices against numpy before its source is returned.
+on small matrices in object, int64, int32, float32 and float64 before its source is returned.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from . import runtime
 from .emit import step_source
 
 #: bump when the generated code changes: cached modules of other versions are regenerated
-VERSION = 6
+VERSION = 7
 
 
 def slp_of(scheme: Scheme, restarts: int = 50, seed: int = 0) -> SLP:
@@ -39,6 +40,10 @@ def module_source(program: Scheme | SLP, name: str = "scheme", cutoffs: dict | N
 
     ``program`` is a Scheme (reduced with :func:`slp_of`) or an SLP; ``cutoffs`` (kind -> block
     size, see :data:`runtime.DEFAULT_CUTOFFS`) become the module's defaults."""
+    if program.ring.modulus:
+        raise SchemeError(f"{name}: a scheme over {program.ring.name} is only valid mod "
+                          f"{program.ring.modulus} and computes wrong products over the integers "
+                          f"and reals; lift it first (flipgraph lift) or pick a Z/Q scheme")
     slp = program if isinstance(program, SLP) else slp_of(program, restarts)
     verdict = verify(slp.to_scheme())
     if not verdict or not slp.check():
@@ -53,18 +58,19 @@ def module_source(program: Scheme | SLP, name: str = "scheme", cutoffs: dict | N
              f"    from <this module> import matmul\n"
              f"    C = matmul(A, B)              # levels from CUTOFFS (block sizes per kind)\n"
              f"    C = matmul(A, B, levels=1)    # exactly one level\n\n"
-             "A (N1×N2) and B (N2×N3) of any shape (remainders are peeled) and of dtype float, int\n"
-             "(exact, wraps like numpy on overflow), object (Python ints/Fractions: exact) or galois\n"
+             "A (N1×N2) and B (N2×N3) of any shape (remainders are peeled; stacked and 1-D\n"
+             "operands as np.matmul) and of dtype float, int (exact, bit-identical to numpy's\n"
+             "matmul, which wraps on overflow), object (Python ints/Fractions: exact) or galois\n"
              'GF(p) arrays (exact). Nothing is transposed.\n"""\n')
     tail = (f"\nSTEP = Step(name={name!r}, format=({n}, {m}, {p}), rank={slp.rank}, "
             f"buffers={buffers}, coefs=({''.join(f'Fraction({c.numerator}, {c.denominator}), ' for c in consts)}), "
             f"growth={growth(slp)!r}, fn=_step)\n"
             f"ADDITIONS = {slp.additions.total}\n"
             f"CUTOFFS = {dict(runtime.DEFAULT_CUTOFFS, **(cutoffs or {}))!r}\n\n\n"
-            "def matmul(A, B, levels=None, cutoff=None):\n"
+            "def matmul(A, B, levels=None, cutoff=None, out=None):\n"
             '    """C = A·B: ``levels`` recursion levels, or (None) recurse while every block\n'
-            '    dimension stays >= ``cutoff`` (default CUTOFFS for the kind of element)."""\n'
-            "    return run(A, B, [STEP], levels, CUTOFFS if cutoff is None else cutoff)\n")
+            '    dimension stays >= ``cutoff`` (default CUTOFFS for the kind of leaf)."""\n'
+            "    return run(A, B, [STEP], levels, CUTOFFS if cutoff is None else cutoff, out)\n")
     source = usage + body + "\n\n" + step + tail
     _self_test(source, name, slp.format)
     return source
@@ -100,13 +106,36 @@ def load_source(source: str, modname: str, path: str | None = None) -> types.Mod
 
 
 def _self_test(source: str, name: str, fmt) -> None:
+    """Run the module on small matrices, one and two levels, in every element kind that runs the
+    step on its own dtype (object, float32, float64; also int32 and full-range int64, which go
+    through the exact engine): shapes that divide, that peel, and four times the format's rows
+    (one-column views of C, where numpy's in-place negative once went wrong)."""
     namespace: dict = {}
     exec(compile(source, f"<generated {name}>", "exec"), namespace)
+    matmul = namespace["matmul"]
+    fractional = any(c.denominator != 1 for c in namespace["STEP"].coefs)
     rng = np.random.default_rng(0)
     n, m, p = fmt
-    for shape in ((n, m, p), (2 * n + 1, 2 * m + 1, 2 * p + 1)):
-        A = rng.integers(-9, 10, shape[:2]).astype(object)     # exact for any coefficients
-        B = rng.integers(-9, 10, shape[1:]).astype(object)
-        if not (namespace["matmul"](A, B, levels=2) == A.dot(B)).all():
-            raise SchemeError(f"{name}: internal error: the generated module computes a wrong "
-                              f"product on {shape}")
+    for shape in ((n, m, p), (4 * n, m, p), (2 * n + 1, 2 * m + 1, 2 * p + 1)):
+        A = rng.integers(-9, 10, shape[:2])
+        B = rng.integers(-9, 10, shape[1:])
+        exact = A.astype(object).dot(B.astype(object))
+        cases = [(A.astype(object), B.astype(object), exact)]
+        if not fractional:
+            cases.append((A, B, exact))
+            big = (rng.integers(-2 ** 63, 2 ** 63, shape[:2]),
+                   rng.integers(-2 ** 63, 2 ** 63, shape[1:]))
+            exact_big = big[0].astype(object).dot(big[1].astype(object))
+            wrapped = (exact_big + 2 ** 63) % 2 ** 64 - 2 ** 63        # numpy's int64 semantics
+            cases += [(A.astype(np.int32), B.astype(np.int32), exact), (*big, wrapped)]
+        cases += [(A.astype(t), B.astype(t), exact) for t in (np.float32, np.float64)]
+        for X, Y, want in cases:
+            for levels in (1, 2):
+                C = matmul(X, Y, levels=levels)
+                if C.dtype.kind == "f":
+                    good = (np.abs(C.astype(object) - want) <= 1e-3 * (1 + abs(want))).all()
+                else:
+                    good = C.dtype == np.result_type(X, Y) and (C == want).all()
+                if not good:
+                    raise SchemeError(f"{name}: internal error: the generated module computes a "
+                                      f"wrong {X.dtype} product on {shape}")

@@ -25,9 +25,10 @@ def _scheme(spec: str, fmt: str | None):
     if re.fullmatch(r"\d+x\d+x\d+", spec):
         from ..db import default_database
 
-        found = default_database().best(*parse_format(spec))
+        found = default_database().best(*parse_format(spec), ring="z")     # valid over Z and Q
         if found is None:
-            raise FlipgraphError(f"no {spec} scheme in the database (flipgraph db list)")
+            raise FlipgraphError(f"no {spec} scheme valid over the integers in the database "
+                                 f"(flipgraph db list)")
         return found[0], f"mm{spec.replace('x', '')}"
     raise FlipgraphError(f"{spec}: no such file, classic ({', '.join(sorted(CLASSICS))}) "
                          f"or format NxMxP")
@@ -45,7 +46,8 @@ def codegen_cmd(scheme, output, fmt, restarts):
     """Write a standalone multiply module (needs only numpy) for SCHEME.
 
     SCHEME is a scheme file (any format flipgraph reads), a classic (strassen, winograd,
-    laderman) or a format NxMxP (the database's best scheme). The scheme is verified, its
+    laderman) or a format NxMxP (the database's best scheme valid over the integers). A scheme
+    valid only mod 2 or mod 3 is refused (lift it first). The scheme is verified, its
     additions reduced into a straight-line program, and the module is tested on small matrices
     before it is written. Its block-size cutoffs are this machine's (see `flipgraph tune`).
 
@@ -66,7 +68,7 @@ def codegen_cmd(scheme, output, fmt, restarts):
 @click.command("tune")
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(sorted(SIZES)),
               help="Kinds of element to measure (repeatable; default all): float (float64), "
-                   "int (int64), object (Python ints), gf (galois GF(31)).")
+                   "gf (exact products in float32, as GF(31)), object (Fractions).")
 @click.option("--max-float", default=SIZES["float"][1], show_default=True, type=click.IntRange(64),
               help="Largest float size measured (numpy's gemm at 4096 takes seconds).")
 @click.option("--repeats", default=2, show_default=True, type=click.IntRange(1))
@@ -80,7 +82,7 @@ def tune_cmd(kinds, max_float, repeats):
 
     \b
     Example:
-      flipgraph tune --kind int --kind float --max-float 2048
+      flipgraph tune --kind gf --kind float --max-float 2048
     """
     def progress(kind, s, t_leaf, t_level):
         click.echo(f"  {kind:<6} n={s:<5} leaf {t_leaf:8.4f}s  one level {t_level:8.4f}s  "
