@@ -1,0 +1,439 @@
+"""Fault tolerance from several schemes of one format (DESIGN §6), analysed exactly over Q.
+
+A *configuration* is the products of one or more schemes of one format (n, m, p), plus optional
+*parity products* u⊗v. Product q is the bilinear form F_q = vec(u_q v_qᵀ) (index (i·m+j)·mp +
+(j'·p+k), u over A's entries, v over B's, the project's convention). Then:
+
+* check relations: H, a basis of the left null space of the stacked forms F (integer rows,
+  primitive): sum_q H[j, q]·M_q = 0 for all inputs;
+* the products that survive, S, rebuild C iff rank([F_S; T]) = rank(F_S) (T = the forms of C).
+  With Y0 one decoding (Y0·F = T, from the first scheme's W), the erased set E is recoverable iff
+  rank([H_E; Y0_E]) = rank(H_E) (columns E): every decoding is Y0 + Z·H;
+* one silently wrong product q is detected iff column H[:, q] ≠ 0, located iff no other column is
+  parallel to it.
+
+Bulk decodability runs mod the prime 2³¹ − 1 in a numba kernel. That equals the rank over Q: every
+minor of an integer matrix is at most the product of its column norms (Hadamard), so when the
+product of the largest min(rows, f) column norms of [H; Y0] is below p, every nonzero minor stays
+nonzero mod p. :func:`decodable` checks this bound and otherwise ranks exactly with Fractions.
+
+    >>> from flipgraph import ft
+    >>> c = ft.configuration(["strassen", "winograd"])
+    >>> c.size, c.checks, round(ft.p_decodable(c, [2])[2][0], 3)
+    (14, 4, 0.978)
+"""
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import cached_property, reduce
+
+import numpy as np
+
+from . import _ft_kernels
+from .errors import FlipgraphError, SchemeError
+from .scheme import Scheme
+
+__all__ = ["Config", "configuration", "decodable", "p_decodable", "p_independent",
+           "parity_candidates", "with_parity", "best_parity", "pair_search", "analyze",
+           "PRIME", "FAILURES", "NODE_P"]
+
+PRIME = 2 ** 31 - 1
+FAILURES = tuple(range(1, 7))          # f of the P(decodable | f failures) table
+NODE_P = (0.01, 0.05, 0.1)             # independent failure probabilities of the node view
+
+
+# ------------------------------------------------------------------ exact linear algebra over Q
+def _rref(rows) -> tuple[list[list[Fraction]], list[int]]:
+    """Reduced row echelon form (Fractions) and pivot columns."""
+    M = [[Fraction(x) for x in row] for row in rows]
+    pivots, r = [], 0
+    cols = len(M[0]) if M else 0
+    for c in range(cols):
+        piv = next((i for i in range(r, len(M)) if M[i][c] != 0), None)
+        if piv is None:
+            continue
+        M[r], M[piv] = M[piv], M[r]
+        inv = 1 / M[r][c]
+        M[r] = [x * inv for x in M[r]]
+        for i in range(len(M)):
+            if i != r and M[i][c] != 0:
+                f = M[i][c]
+                M[i] = [a - f * b for a, b in zip(M[i], M[r])]
+        pivots.append(c)
+        r += 1
+        if r == len(M):
+            break
+    return M[:r], pivots
+
+
+def _rank(rows) -> int:
+    return len(_rref(rows)[1]) if len(rows) else 0
+
+
+def _null_space(rows, cols: int) -> list[list[Fraction]]:
+    """Basis of {x : rows·x = 0} (right null space), one vector per free column."""
+    R, pivots = _rref(rows) if len(rows) else ([], [])
+    basis = []
+    for free in (c for c in range(cols) if c not in pivots):
+        x = [Fraction(0)] * cols
+        x[free] = Fraction(1)
+        for row, pc in zip(R, pivots):
+            x[pc] = -row[free]
+        basis.append(x)
+    return basis
+
+
+def _primitive(vec) -> list[int]:
+    """The integer multiple of a rational vector with coprime entries, first nonzero positive."""
+    vec = [Fraction(x) for x in vec]
+    den = reduce(math.lcm, (x.denominator for x in vec), 1)
+    ints = [int(x * den) for x in vec]
+    g = reduce(math.gcd, ints, 0) or 1
+    lead = next((x for x in ints if x), 1)
+    return [x // g * (1 if lead > 0 else -1) for x in ints]
+
+
+def _int_array(rows, width: int) -> np.ndarray:
+    big = any(abs(x) >= 2 ** 62 for row in rows for x in row)
+    return np.array(rows, dtype=object if big else np.int64).reshape(len(rows), width)
+
+
+# ------------------------------------------------------------------ configurations
+def _resolve(spec) -> tuple[Scheme, str]:
+    from .classics import CLASSICS
+
+    if isinstance(spec, Scheme):
+        return spec, f"{spec.format_str}r{spec.rank}"
+    if isinstance(spec, str) and spec in CLASSICS:
+        return CLASSICS[spec](), spec
+    raise FlipgraphError(f"{spec!r}: not a Scheme nor a classic ({', '.join(sorted(CLASSICS))})")
+
+
+@dataclass
+class Config:
+    """The products of ``schemes`` (all of one format) followed by ``parity`` products (u, v).
+
+    Rows of :attr:`U`, :attr:`V` are the products' factors (Fractions); ``origin[q]`` names
+    product q (``"strassen.m3"``, ``"parity1"``)."""
+    schemes: list
+    names: list
+    parity: list = field(default_factory=list)
+
+    def __post_init__(self):
+        from .verify import verify
+
+        if not self.schemes:
+            raise FlipgraphError("a configuration needs at least one scheme")
+        fmts = {s.format for s in self.schemes}
+        if len(fmts) != 1:
+            raise FlipgraphError(f"schemes of different formats: "
+                                 f"{', '.join(sorted(s.format_str for s in self.schemes))}")
+        for s, name in zip(self.schemes, self.names):
+            verdict = verify(s)
+            if not verdict:
+                raise SchemeError(f"{name}: not a valid {s.format_str} scheme ({verdict})")
+
+    @property
+    def format(self) -> tuple[int, int, int]:
+        return self.schemes[0].format
+
+    @property
+    def name(self) -> str:
+        return " + ".join(self.names) + (f" + {len(self.parity)} parity" if self.parity else "")
+
+    @cached_property
+    def U(self) -> list[tuple[Fraction, ...]]:
+        return [tuple(Fraction(x) for x in row) for s in self.schemes for row in s.U] + \
+               [tuple(Fraction(x) for x in u) for u, _ in self.parity]
+
+    @cached_property
+    def V(self) -> list[tuple[Fraction, ...]]:
+        return [tuple(Fraction(x) for x in row) for s in self.schemes for row in s.V] + \
+               [tuple(Fraction(x) for x in v) for _, v in self.parity]
+
+    @cached_property
+    def origin(self) -> list[str]:
+        out = [f"{name}.m{q + 1}" for s, name in zip(self.schemes, self.names)
+               for q in range(s.rank)]
+        return out + [f"parity{k + 1}" for k in range(len(self.parity))]
+
+    @property
+    def size(self) -> int:
+        return len(self.U)
+
+    @cached_property
+    def forms(self) -> list[list[Fraction]]:
+        """F_q = vec(u_q v_qᵀ), one row per product."""
+        return [[a * b for a in u for b in v] for u, v in zip(self.U, self.V)]
+
+    @cached_property
+    def targets(self) -> list[list[int]]:
+        """The forms of C[i, k] = sum_j A[i, j] B[j, k], row i·p + k."""
+        n, m, p = self.format
+        rows = []
+        for i, k in itertools.product(range(n), range(p)):
+            row = [0] * (n * m * m * p)
+            for j in range(m):
+                row[(i * m + j) * m * p + j * p + k] = 1
+            rows.append(row)
+        return rows
+
+    @cached_property
+    def H(self) -> np.ndarray:
+        """Check relations: integer basis of the left null space of the forms (k × N)."""
+        transposed = [list(col) for col in zip(*self.forms)]
+        basis = _null_space(transposed, self.size)
+        return _int_array([_primitive(h) for h in basis], self.size)
+
+    @property
+    def checks(self) -> int:
+        return self.H.shape[0]
+
+    @cached_property
+    def Y0(self) -> np.ndarray:
+        """A decoding (np × N): the first scheme's W, zero on the other products, integer rows."""
+        W = self.schemes[0].W
+        rows = [[Fraction(W[q, t]) if q < W.shape[0] else Fraction(0) for q in range(self.size)]
+                for t in range(W.shape[1])]
+        return _int_array([_primitive(r) if any(r) else [0] * self.size for r in rows], self.size)
+
+    def decoding(self, erased=()) -> list[list[Fraction]] | None:
+        """Y (np × N) with Y·F = T and Y zero on ``erased``; None when C cannot be rebuilt."""
+        erased = set(erased)
+        keep = [q for q in range(self.size) if q not in erased]
+        for start, s in zip(itertools.accumulate([0] + [x.rank for x in self.schemes]),
+                            self.schemes):
+            if set(range(start, start + s.rank)) <= set(keep):     # a whole scheme survives
+                return [[Fraction(s.W[q - start, t]) if start <= q < start + s.rank else
+                         Fraction(0) for q in range(self.size)] for t in range(s.W.shape[1])]
+        # solve y·F_S = t for each target: columns of [F_Sᵀ | t]
+        FS = [self.forms[q] for q in keep]
+        out = []
+        for t in self.targets:
+            aug = [list(col) + [Fraction(x)] for col, x in zip(zip(*FS), t)] if FS else []
+            R, pivots = _rref(aug) if aug else ([], [])
+            if len(keep) in pivots or not FS and any(t):
+                return None
+            y = [Fraction(0)] * self.size
+            for row, pc in zip(R, pivots):
+                y[keep[pc]] = row[-1]
+            out.append(y)
+        return out
+
+    @cached_property
+    def column_classes(self) -> list[list[int]]:
+        """Products grouped by the direction of their column of H (zero columns excluded)."""
+        classes: dict[tuple, list[int]] = {}
+        for q in range(self.size):
+            col = [int(x) for x in self.H[:, q]]
+            if any(col):
+                classes.setdefault(tuple(_primitive(col)), []).append(q)
+        return list(classes.values())
+
+    @property
+    def undetectable(self) -> list[int]:
+        """Products whose silent error no check sees (zero column of H)."""
+        return [q for q in range(self.size) if not self.H[:, q].any()]
+
+    @property
+    def locatable(self) -> list[int]:
+        """Products whose single silent error the syndrome locates (a column parallel to none)."""
+        return sorted(c[0] for c in self.column_classes if len(c) == 1)
+
+
+def configuration(schemes=("strassen", "winograd"), parity=0, copies: int = 1) -> Config:
+    """A :class:`Config` from Schemes or classic names; ``copies`` repeats the list (plain
+    copies); ``parity``: a number K (searched by :func:`best_parity`) or a list of (u, v)."""
+    found = [_resolve(s) for s in schemes] * copies
+    config = Config([s for s, _ in found], [n for _, n in found])
+    if isinstance(parity, int):
+        return best_parity(config, parity) if parity else config
+    return with_parity(config, parity)
+
+
+def with_parity(config: Config, products) -> Config:
+    """``config`` with parity products (u, v) appended (each must lie in the span of the forms)."""
+    out = Config(config.schemes, config.names, list(config.parity) + [tuple(p) for p in products])
+    rank = _rank(config.forms)
+    for k, (u, v) in enumerate(products):
+        form = [Fraction(a) * Fraction(b) for a in u for b in v]
+        if _rank(config.forms + [form]) != rank:
+            raise FlipgraphError(f"parity product {k + 1} is not in the span of the products")
+    return out
+
+
+# ------------------------------------------------------------------ decodability
+def _exact_ok(config: Config, f: int) -> bool:
+    """Hadamard: the largest minor of [H; Y0] restricted to f columns is below PRIME."""
+    M = np.vstack([config.H, config.Y0]).astype(float)
+    norms = np.sort(np.sqrt((M ** 2).sum(axis=0)))[::-1]
+    size = min(M.shape[0], f)
+    return float(np.log(np.maximum(norms[:size], 1.0)).sum()) < math.log(PRIME) - 1e-9
+
+
+def decodable(config: Config, erasure_sets) -> np.ndarray:
+    """For each erasure set (rows of an S × f index array), can the survivors rebuild C?"""
+    sets = np.asarray(erasure_sets, dtype=np.int64)
+    if sets.ndim != 2:
+        sets = sets.reshape(len(sets), -1)
+    if _exact_ok(config, sets.shape[1]):
+        H = (np.asarray(config.H, dtype=object) % PRIME).astype(np.int64)
+        Y = (np.asarray(config.Y0, dtype=object) % PRIME).astype(np.int64)
+        return _ft_kernels.decodable_sets(H, Y, sets, PRIME)
+    return np.array([config.decoding(row) is not None for row in sets.tolist()], dtype=bool)
+
+
+def _erasure_sets(N: int, f: int, exact_limit: int, samples: int, rng):
+    total = math.comb(N, f)
+    if total <= exact_limit:
+        flat = np.fromiter(itertools.chain.from_iterable(itertools.combinations(range(N), f)),
+                           dtype=np.int64, count=total * f)
+        return flat.reshape(total, f), True
+    return np.argsort(rng.random((samples, N)), axis=1)[:, :f].astype(np.int64), False
+
+
+def p_decodable(config: Config, fs=FAILURES, exact_limit: int = 1_000_000,
+                samples: int = 100_000, seed: int = 0) -> dict[int, tuple[float, bool]]:
+    """{f: (P(C rebuilt | f products fail, uniformly at random), exact?)}. Exact by enumerating
+    all C(N, f) sets when at most ``exact_limit``, else an estimate from ``samples`` random sets
+    (fixed ``seed``)."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for f in fs:
+        if f > config.size:
+            out[f] = (0.0, True)
+            continue
+        sets, exact = _erasure_sets(config.size, f, exact_limit, samples, rng)
+        out[f] = (float(decodable(config, sets).mean()), exact)
+    return out
+
+
+def p_independent(config: Config, ps=NODE_P, exact_limit: int = 1_000_000,
+                  samples: int = 20_000, seed: int = 0) -> tuple[dict[float, float], bool]:
+    """P(C rebuilt) when every product fails independently with probability p, for each p:
+    sum_f C(N,f) p^f (1-p)^(N-f) P(decodable | f), f up to where the binomial tail is < 1e-12.
+    Returns ({p: probability}, exact?)."""
+    N = config.size
+    fmax = 0
+    for p in ps:
+        tail, f = 1.0, 0
+        while f <= N and tail > 1e-12:
+            tail -= math.comb(N, f) * p ** f * (1 - p) ** (N - f)
+            f += 1
+        fmax = max(fmax, f)
+    table = p_decodable(config, range(0, min(fmax, N) + 1), exact_limit, samples, seed)
+    exact = all(e for _, e in table.values())
+    return {p: sum(math.comb(N, f) * p ** f * (1 - p) ** (N - f) * prob
+                   for f, (prob, _) in table.items()) for p in ps}, exact
+
+
+# ------------------------------------------------------------------ parity products
+def _vectors(size: int, coef: int) -> np.ndarray:
+    """All integer vectors with entries in [-coef, coef], first nonzero entry positive."""
+    allv = np.array(list(itertools.product(range(-coef, coef + 1), repeat=size)), dtype=np.int64)
+    nz = allv != 0
+    first = allv[np.arange(len(allv)), nz.argmax(axis=1)]
+    return allv[nz.any(axis=1) & (first > 0)]
+
+
+def parity_candidates(config: Config, coef: int = 1) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+    """Rank-one products u⊗v (entries in [-coef, coef], up to sign) whose form lies in the span of
+    the configuration's forms. Cost ~ (2·coef+1)^(nm+mp): fine for 2x2x2, minutes for 3x3x3."""
+    n, m, p = config.format
+    Z = _null_space(config.forms, n * m * m * p)                     # span = Z^⊥
+    if not Z:
+        Zm = np.zeros((n * m * m * p, 0))
+    else:
+        Zm = np.array([_primitive(z) for z in Z], dtype=float).T      # (nm·mp) × dz
+    Us, Vs = _vectors(n * m, coef), _vectors(m * p, coef)
+    G = Zm.reshape(n * m, m * p, -1)
+    out = []
+    chunk = max(1, 2 ** 22 // max(1, len(Vs) * G.shape[2]))
+    Vf = Vs.astype(float)
+    for start in range(0, len(Us), chunk):
+        Uc = Us[start:start + chunk].astype(float)
+        Gu = np.einsum("ua,abz->ubz", Uc, G)                           # per u: (mp × dz)
+        hit = np.abs(np.einsum("vb,ubz->uvz", Vf, Gu)).max(axis=2, initial=0.0) < 0.5
+        for a, b in zip(*np.nonzero(hit)):
+            out.append((tuple(int(x) for x in Us[start + a]), tuple(int(x) for x in Vs[b])))
+    return out
+
+
+def _score(config: Config, fs=FAILURES) -> tuple:
+    table = p_decodable(config, fs)
+    return (round(sum(p for p, _ in table.values()), 12), len(config.locatable))
+
+
+def best_parity(config: Config, K: int, coef: int = 2, fs=FAILURES) -> Config:
+    """``config`` with K parity products chosen greedily (one at a time, then one pass of
+    swaps) to maximise sum_f P(decodable | f), f in ``fs``, then the locatable count.
+    Candidates: ternary first; entries up to ``coef`` only if fewer than K ternary ones exist."""
+    candidates = []
+    for c in range(1, coef + 1):
+        candidates = parity_candidates(config, c)
+        if len(candidates) >= K:
+            break
+    if len(candidates) < K:
+        raise FlipgraphError(f"only {len(candidates)} rank-one products with entries up to "
+                             f"{coef} lie in the span; asked for {K}")
+    chosen: list = []
+    for _ in range(K):
+        best = max((c for c in candidates if c not in chosen),
+                   key=lambda c: _score(with_parity(config, chosen + [c]), fs))
+        chosen.append(best)
+    improved = K > 1
+    while improved:                                  # swap pass: replace one at a time
+        improved = False
+        current = _score(with_parity(config, chosen), fs)
+        for i in range(K):
+            for c in candidates:
+                if c in chosen:
+                    continue
+                trial = chosen[:i] + [c] + chosen[i + 1:]
+                score = _score(with_parity(config, trial), fs)
+                if score > current:
+                    chosen, current, improved = trial, score, True
+    return with_parity(config, chosen)
+
+
+# ------------------------------------------------------------------ pair search
+def pair_search(schemes, parity: int = 0, top: int = 5, fs=FAILURES):
+    """Rank all pairs of distinct schemes (one format) by sum_f P(decodable | f) then locatable
+    single errors; the ``top`` best pairs get ``parity`` products (:func:`best_parity`).
+    Returns [(score, i, j, Config)], best first."""
+    ranked = []
+    for i, j in itertools.combinations(range(len(schemes)), 2):
+        config = Config([schemes[i], schemes[j]], [f"s{i}", f"s{j}"])
+        ranked.append((_score(config, fs), i, j, config))
+    ranked.sort(key=lambda r: r[0], reverse=True)
+    out = []
+    for score, i, j, config in ranked[:top]:
+        if parity:
+            config = best_parity(config, parity, fs=fs)
+            score = _score(config, fs)
+        out.append((score, i, j, config))
+    out.sort(key=lambda r: r[0], reverse=True)
+    return out
+
+
+# ------------------------------------------------------------------ report
+def analyze(config: Config, fs=FAILURES, ps=NODE_P, exact_limit: int = 1_000_000,
+            samples: int = 100_000, seed: int = 0) -> dict:
+    """One row of ``flipgraph ft analyze``: P(decodable | f), the independent-failure view, the
+    check-relation count and the single-error verdicts."""
+    table = p_decodable(config, fs, exact_limit, samples, seed)
+    node, node_exact = p_independent(config, ps, exact_limit, samples // 5, seed)
+    return {
+        "name": config.name,
+        "products": config.size,
+        "p_decodable": {str(f): p for f, (p, _) in table.items()},
+        "exact": all(e for _, e in table.values()) and node_exact,
+        "p_independent": {str(p): v for p, v in node.items()},
+        "check_relations": config.checks,
+        "undetectable_single_errors": len(config.undetectable),
+        "locatable_single_errors": len(config.locatable),
+        "parity": [[list(u), list(v)] for u, v in config.parity],
+    }
