@@ -28,7 +28,7 @@ import itertools
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import cached_property, reduce
+from functools import cached_property, lru_cache, reduce
 
 import numpy as np
 
@@ -37,7 +37,7 @@ from .errors import FlipgraphError, SchemeError
 from .scheme import Scheme
 
 __all__ = ["Config", "configuration", "decodable", "p_decodable", "p_independent",
-           "parity_candidates", "with_parity", "best_parity", "pair_search", "analyze",
+           "parity_candidates", "with_parity", "best_parity", "OBJECTIVES", "pair_search", "analyze",
            "PRIME", "FAILURES", "NODE_P"]
 
 PRIME = 2 ** 31 - 1
@@ -67,10 +67,6 @@ def _rref(rows) -> tuple[list[list[Fraction]], list[int]]:
         if r == len(M):
             break
     return M[:r], pivots
-
-
-def _rank(rows) -> int:
-    return len(_rref(rows)[1]) if len(rows) else 0
 
 
 def _null_space(rows, cols: int) -> list[list[Fraction]]:
@@ -183,10 +179,16 @@ class Config:
 
     @cached_property
     def H(self) -> np.ndarray:
-        """Check relations: integer basis of the left null space of the forms (k × N)."""
-        transposed = [list(col) for col in zip(*self.forms)]
-        basis = _null_space(transposed, self.size)
-        return _int_array([_primitive(h) for h in basis], self.size)
+        """Check relations (k × N), integer rows: a basis of the left null space of the schemes'
+        forms, then one row p_k − Σ λ_q M_q per parity product (λ: its coordinates)."""
+        base = tuple(tuple(f) for f in self.forms[:self.size - len(self.parity)])
+        rows = [list(h) + [0] * len(self.parity) for h in _left_null(base)]
+        for k, (u, v) in enumerate(self.parity):
+            lam = _coordinates(base, tuple(Fraction(a) * Fraction(b) for a in u for b in v))
+            if lam is None:
+                raise FlipgraphError(f"parity product {k + 1} is not in the span of the products")
+            rows.append(_primitive([-x for x in lam] + [int(i == k) for i in range(len(self.parity))]))
+        return _int_array(rows, self.size)
 
     @property
     def checks(self) -> int:
@@ -257,12 +259,25 @@ def configuration(schemes=("strassen", "winograd"), parity=0, copies: int = 1) -
 def with_parity(config: Config, products) -> Config:
     """``config`` with parity products (u, v) appended (each must lie in the span of the forms)."""
     out = Config(config.schemes, config.names, list(config.parity) + [tuple(p) for p in products])
-    rank = _rank(config.forms)
-    for k, (u, v) in enumerate(products):
-        form = [Fraction(a) * Fraction(b) for a in u for b in v]
-        if _rank(config.forms + [form]) != rank:
-            raise FlipgraphError(f"parity product {k + 1} is not in the span of the products")
+    out.H                                    # raises when a product is outside the span
     return out
+
+
+@lru_cache(maxsize=64)
+def _left_null(forms: tuple) -> list[list[int]]:
+    return [_primitive(h) for h in _null_space([list(c) for c in zip(*forms)], len(forms))]
+
+
+@lru_cache(maxsize=4096)
+def _coordinates(forms: tuple, form: tuple) -> list[Fraction] | None:
+    """Some λ with Σ λ_q forms[q] = form, or None when form is outside their span."""
+    R, pivots = _rref([list(c) + [x] for c, x in zip(zip(*forms), form)])
+    if len(forms) in pivots:
+        return None
+    lam = [Fraction(0)] * len(forms)
+    for row, pc in zip(R, pivots):
+        lam[pc] = row[-1]
+    return lam
 
 
 # ------------------------------------------------------------------ decodability
@@ -286,12 +301,18 @@ def decodable(config: Config, erasure_sets) -> np.ndarray:
     return np.array([config.decoding(row) is not None for row in sets.tolist()], dtype=bool)
 
 
-def _erasure_sets(N: int, f: int, exact_limit: int, samples: int, rng):
+@lru_cache(maxsize=32)
+def _all_sets(N: int, f: int) -> np.ndarray:
     total = math.comb(N, f)
-    if total <= exact_limit:
-        flat = np.fromiter(itertools.chain.from_iterable(itertools.combinations(range(N), f)),
-                           dtype=np.int64, count=total * f)
-        return flat.reshape(total, f), True
+    flat = np.fromiter(itertools.chain.from_iterable(itertools.combinations(range(N), f)),
+                       dtype=np.int64, count=total * f)
+    flat.flags.writeable = False
+    return flat.reshape(total, f)
+
+
+def _erasure_sets(N: int, f: int, exact_limit: int, samples: int, rng):
+    if math.comb(N, f) <= exact_limit:
+        return _all_sets(N, f), True
     return np.argsort(rng.random((samples, N)), axis=1)[:, :f].astype(np.int64), False
 
 
@@ -362,15 +383,40 @@ def parity_candidates(config: Config, coef: int = 1) -> list[tuple[tuple[int, ..
     return out
 
 
-def _score(config: Config, fs=FAILURES) -> tuple:
-    table = p_decodable(config, fs)
-    return (round(sum(p for p, _ in table.values()), 12), len(config.locatable))
+OBJECTIVES = ("lex", "sum")
 
 
-def best_parity(config: Config, K: int, coef: int = 2, fs=FAILURES) -> Config:
-    """``config`` with K parity products chosen greedily (one at a time, then one pass of
-    swaps) to maximise sum_f P(decodable | f), f in ``fs``, then the locatable count.
-    Candidates: ternary first; entries up to ``coef`` only if fewer than K ternary ones exist."""
+def _select(configs: list, objective: str, fs=FAILURES) -> Config:
+    """The best configuration: "lex" maximises P(decodable | f) for the smallest f first (ties go
+    to the next f; the order that also maximises P(decodable) under rare independent failures),
+    "sum" maximises sum_f P(decodable | f); then the most locatable single errors."""
+    if objective not in OBJECTIVES:
+        raise FlipgraphError(f"unknown objective {objective!r} (choose from {', '.join(OBJECTIVES)})")
+    if objective == "sum":
+        return max(configs, key=lambda c: _score(c, fs, "sum"))
+    alive = list(configs)
+    for f in fs:
+        if len(alive) == 1:
+            break
+        values = [p_decodable(c, [f])[f][0] for c in alive]
+        top = max(values)
+        alive = [c for c, v in zip(alive, values) if v >= top - 1e-12]
+    return max(alive, key=lambda c: len(c.locatable))
+
+
+def _score(config: Config, fs=FAILURES, objective: str = "lex") -> tuple:
+    """A sortable score: the P(decodable | f) values (lex) or their sum, then locatable count."""
+    values = [p for p, _ in p_decodable(config, fs).values()]
+    head = tuple(round(v, 12) for v in values) if objective == "lex" else (round(sum(values), 12),)
+    return head + (len(config.locatable),)
+
+
+def best_parity(config: Config, K: int, coef: int = 2, fs=FAILURES, objective: str = "lex",
+                exhaustive_limit: int = 5000) -> Config:
+    """``config`` with the K parity products that are best for ``objective`` (see
+    :func:`_select`): all K-sets of candidates when there are at most ``exhaustive_limit``,
+    else greedily one at a time. Candidates: ternary first, entries up to ``coef`` only if fewer
+    than K ternary ones lie in the span."""
     candidates = []
     for c in range(1, coef + 1):
         candidates = parity_candidates(config, c)
@@ -379,41 +425,30 @@ def best_parity(config: Config, K: int, coef: int = 2, fs=FAILURES) -> Config:
     if len(candidates) < K:
         raise FlipgraphError(f"only {len(candidates)} rank-one products with entries up to "
                              f"{coef} lie in the span; asked for {K}")
-    chosen: list = []
+    if math.comb(len(candidates), K) <= exhaustive_limit:
+        return _select([with_parity(config, list(s))
+                        for s in itertools.combinations(candidates, K)], objective, fs)
     for _ in range(K):
-        best = max((c for c in candidates if c not in chosen),
-                   key=lambda c: _score(with_parity(config, chosen + [c]), fs))
-        chosen.append(best)
-    improved = K > 1
-    while improved:                                  # swap pass: replace one at a time
-        improved = False
-        current = _score(with_parity(config, chosen), fs)
-        for i in range(K):
-            for c in candidates:
-                if c in chosen:
-                    continue
-                trial = chosen[:i] + [c] + chosen[i + 1:]
-                score = _score(with_parity(config, trial), fs)
-                if score > current:
-                    chosen, current, improved = trial, score, True
-    return with_parity(config, chosen)
+        config = _select([with_parity(config, [c]) for c in candidates
+                          if c not in config.parity], objective, fs)
+    return config
 
 
 # ------------------------------------------------------------------ pair search
-def pair_search(schemes, parity: int = 0, top: int = 5, fs=FAILURES):
-    """Rank all pairs of distinct schemes (one format) by sum_f P(decodable | f) then locatable
-    single errors; the ``top`` best pairs get ``parity`` products (:func:`best_parity`).
-    Returns [(score, i, j, Config)], best first."""
+def pair_search(schemes, parity: int = 0, top: int = 5, fs=FAILURES, objective: str = "lex"):
+    """Rank all pairs of schemes (one format) by ``objective`` (see :func:`_select`); the ``top``
+    best pairs get ``parity`` products (:func:`best_parity`). Returns [(score, i, j, Config)],
+    best first; pair (i, j) names its schemes s<i>, s<j>."""
     ranked = []
     for i, j in itertools.combinations(range(len(schemes)), 2):
         config = Config([schemes[i], schemes[j]], [f"s{i}", f"s{j}"])
-        ranked.append((_score(config, fs), i, j, config))
+        ranked.append((_score(config, fs, objective), i, j, config))
     ranked.sort(key=lambda r: r[0], reverse=True)
     out = []
     for score, i, j, config in ranked[:top]:
         if parity:
-            config = best_parity(config, parity, fs=fs)
-            score = _score(config, fs)
+            config = best_parity(config, parity, fs=fs, objective=objective)
+            score = _score(config, fs, objective)
         out.append((score, i, j, config))
     out.sort(key=lambda r: r[0], reverse=True)
     return out
