@@ -10,6 +10,7 @@ Public API::
     lift, LiftResult          Hensel lifting of Z2/Z3 schemes to Z and Q (flipgraph.lift)
     search, SearchResult      flip-graph random walks (flipgraph.walks)
     multiply                  C = A·B by generated Strassen-like routines (flipgraph.codegen)
+    ft_matmul                 fault-tolerant C = A·B from two schemes + parity (flipgraph.ft)
 """
 from . import classics
 from .errors import FlipgraphError, FormatError, SchemeError
@@ -20,9 +21,10 @@ from .verify import verify
 from .io import load, save
 from .walks import SearchResult, search
 from .codegen import multiply
+from .ftmul import ft_matmul
 
 __version__ = "0.1.0"
 
 __all__ = ["Scheme", "standard", "ring", "Z2", "Z3", "ZT", "Z", "Q", "verify", "classics",
-           "load", "save", "lift", "LiftResult", "search", "SearchResult", "multiply", "FlipgraphError", "FormatError", "SchemeError",
+           "load", "save", "lift", "LiftResult", "search", "SearchResult", "multiply", "ft_matmul", "FlipgraphError", "FormatError", "SchemeError",
            "__version__"]

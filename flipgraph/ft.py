@@ -108,7 +108,7 @@ def _resolve(spec) -> tuple[Scheme, str]:
     raise FlipgraphError(f"{spec!r}: not a Scheme nor a classic ({', '.join(sorted(CLASSICS))})")
 
 
-@dataclass
+@dataclass(eq=False)
 class Config:
     """The products of ``schemes`` (all of one format) followed by ``parity`` products (u, v).
 
