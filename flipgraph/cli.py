@@ -52,9 +52,9 @@ def main():
 
 
 def _register() -> None:
-    from .commands import codegen, db, files, lift, reduce, search
+    from .commands import codegen, db, files, ft, lift, reduce, search
 
-    for module in (files, search, lift, reduce, db, codegen):
+    for module in (files, search, lift, reduce, db, codegen, ft):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -203,27 +203,56 @@ class Config:
         return _int_array([_primitive(r) if any(r) else [0] * self.size for r in rows], self.size)
 
     def decoding(self, erased=()) -> list[list[Fraction]] | None:
-        """Y (np × N) with Y·F = T and Y zero on ``erased``; None when C cannot be rebuilt."""
-        erased = set(erased)
-        keep = [q for q in range(self.size) if q not in erased]
-        for start, s in zip(itertools.accumulate([0] + [x.rank for x in self.schemes]),
-                            self.schemes):
-            if set(range(start, start + s.rank)) <= set(keep):     # a whole scheme survives
+        """Y (np × N) with Y·F = T and Y zero on ``erased``; None when C cannot be rebuilt.
+        A whole surviving scheme decodes with its own W; else Y = Y0 + Z·H with Z·H_E = −Y0_E."""
+        erased = sorted(set(erased))
+        start = 0
+        for s in self.schemes:
+            if not set(range(start, start + s.rank)) & set(erased):
                 return [[Fraction(s.W[q - start, t]) if start <= q < start + s.rank else
                          Fraction(0) for q in range(self.size)] for t in range(s.W.shape[1])]
-        # solve y·F_S = t for each target: columns of [F_Sᵀ | t]
-        FS = [self.forms[q] for q in keep]
-        out = []
-        for t in self.targets:
-            aug = [list(col) + [Fraction(x)] for col, x in zip(zip(*FS), t)] if FS else []
-            R, pivots = _rref(aug) if aug else ([], [])
-            if len(keep) in pivots or not FS and any(t):
-                return None
-            y = [Fraction(0)] * self.size
-            for row, pc in zip(R, pivots):
-                y[keep[pc]] = row[-1]
-            out.append(y)
-        return out
+            start += s.rank
+        W = self.schemes[0].W
+        Y0 = [[Fraction(W[q, t]) if q < W.shape[0] else Fraction(0) for q in range(self.size)]
+              for t in range(W.shape[1])]
+        H = [[int(x) for x in row] for row in self.H]
+        k = len(H)
+        R, pivots = _rref([[H[j][q] for j in range(k)] + [-y[q] for y in Y0] for q in erased])
+        if any(pc >= k for pc in pivots):
+            return None
+        Z = [[Fraction(0)] * k for _ in Y0]
+        for row, pc in zip(R, pivots):
+            for t in range(len(Y0)):
+                Z[t][pc] = row[k + t]
+        return [[y[q] + sum(z[j] * H[j][q] for j in range(k) if z[j]) for q in range(self.size)]
+                for y, z in zip(Y0, Z)]
+
+    def relations(self, erased=()) -> list[list[int]]:
+        """Integer basis of the check relations that vanish on the ``erased`` products."""
+        key = ("relations", tuple(sorted(erased)))
+        if key not in self._memo:
+            H = [[int(x) for x in row] for row in self.H]
+            rows = H
+            if key[1]:
+                combos = [_primitive(c) for c in _null_space([[row[q] for row in H]
+                                                              for q in key[1]], len(H))]
+                rows = [_primitive([sum(c[j] * H[j][q] for j in range(len(H)) if c[j])
+                                    for q in range(self.size)]) for c in combos]
+            self._memo[key] = rows
+        return self._memo[key]
+
+    def decoder(self, erased=()) -> tuple[list[list[int]], int] | None:
+        """(integer Y, d) with C = Y·M / d from the survivors of ``erased``, or None."""
+        key = ("decoder", tuple(sorted(erased)))
+        if key not in self._memo:
+            Y = self.decoding(key[1])
+            d = math.lcm(*(x.denominator for row in Y for x in row)) if Y else 1
+            self._memo[key] = None if Y is None else ([[int(x * d) for x in row] for row in Y], d)
+        return self._memo[key]
+
+    @cached_property
+    def _memo(self) -> dict:
+        return {}
 
     @cached_property
     def column_classes(self) -> list[list[int]]:
