@@ -2,7 +2,8 @@
 
 Input: ``H`` (k × N) and ``Y`` (t × N), integer matrices reduced mod ``p`` (entries in [0, p)), and
 ``subsets`` (S × f) of product indices, each row one erasure set E. Output: ``out[s]`` is True when
-rank([H_E; Y_E]) == rank(H_E) mod p (columns E of both). The caller chooses p above the Hadamard
+rank([H_E; Y_E]) == rank(H_E) mod p (columns E of both): H_E is brought to echelon form, then
+every row of Y_E must reduce to zero. The caller chooses p above the Hadamard
 bound of every minor involved, so the ranks mod p are the ranks over Q.
 """
 from __future__ import annotations
@@ -59,12 +60,26 @@ def decodable_sets(H, Y, subsets, p):
         for i in range(k):
             for j in range(f):
                 M[i, j] = H[i, subsets[s, j]]
-        r1 = _rank(M, k, f, p)
-        for i in range(k):
-            for j in range(f):
-                M[i, j] = H[i, subsets[s, j]]
         for i in range(t):
             for j in range(f):
                 M[k + i, j] = Y[i, subsets[s, j]]
-        out[s] = _rank(M, k + t, f, p) == r1
+        r = _rank(M, k, f, p)              # rows 0..r-1: echelon form of H_E
+        ok = True
+        for i in range(k, k + t):          # reduce each Y row by the echelon rows: must vanish
+            c = 0
+            for e in range(r):
+                while M[e, c] == 0:
+                    c += 1
+                if M[i, c] != 0:
+                    g = M[i, c] * _inverse(M[e, c], p) % p
+                    for j in range(c, f):
+                        M[i, j] = (M[i, j] - g * M[e, j]) % p
+                c += 1
+            for j in range(f):
+                if M[i, j] != 0:
+                    ok = False
+                    break
+            if not ok:
+                break
+        out[s] = ok
     return out

@@ -351,26 +351,27 @@ def p_decodable(config: Config, fs=FAILURES, exact_limit: int = 1_000_000,
     all C(N, f) sets when at most ``exact_limit``, else an estimate from ``samples`` random sets
     (fixed ``seed``)."""
     rng = np.random.default_rng(seed)
-    out = {}
-    for f in fs:
-        if f > config.size:
+    out, zero = {}, False
+    for f in sorted(fs):
+        if f > config.size or zero:           # fewer survivors never decode more: monotone in f
             out[f] = (0.0, True)
             continue
         sets, exact = _erasure_sets(config.size, f, exact_limit, samples, rng)
         out[f] = (float(decodable(config, sets).mean()), exact)
+        zero = exact and out[f][0] == 0
     return out
 
 
 def p_independent(config: Config, ps=NODE_P, exact_limit: int = 1_000_000,
                   samples: int = 20_000, seed: int = 0) -> tuple[dict[float, float], bool]:
     """P(C rebuilt) when every product fails independently with probability p, for each p:
-    sum_f C(N,f) p^f (1-p)^(N-f) P(decodable | f), f up to where the binomial tail is < 1e-12.
+    sum_f C(N,f) p^f (1-p)^(N-f) P(decodable | f), f up to where the binomial tail is < 1e-10.
     Returns ({p: probability}, exact?)."""
     N = config.size
     fmax = 0
     for p in ps:
         tail, f = 1.0, 0
-        while f <= N and tail > 1e-12:
+        while f <= N and tail > 1e-10:
             tail -= math.comb(N, f) * p ** f * (1 - p) ** (N - f)
             f += 1
         fmax = max(fmax, f)

@@ -67,10 +67,10 @@ def _decodes(config, erased):
 
 def test_kernel_matches_exact_decoding(sw, pair333):
     rng = np.random.default_rng(3)
-    for config, fs in ((sw, (2, 4, 6)), (pair333, (6, 14))):
+    for config, fs, count in ((sw, (2, 4, 6), 12), (pair333, (6, 14), 5)):
         seen = set()
         for f in fs:
-            sets = np.argsort(rng.random((12, config.size)), axis=1)[:, :f]
+            sets = np.argsort(rng.random((count, config.size)), axis=1)[:, :f]
             fast = ft.decodable(config, sets)
             for row, ok in zip(sets.tolist(), fast):
                 Y = config.decoding(row)
@@ -100,11 +100,11 @@ def test_parity(sw):
 
 
 def test_analyze_json_cli():
-    result = CliRunner().invoke(main, ["ft", "analyze", "strassen", "winograd", "--json"])
+    result = CliRunner().invoke(main, ["ft", "analyze", "strassen", "winograd", "--json",
+                                       "--no-baselines"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    names = [c["name"] for c in data["configs"]]
-    assert names[0] == "strassen + winograd" and len(names) == 3     # + 2 and 3 copies
+    assert [c["name"] for c in data["configs"]] == ["strassen + winograd"]
     first = data["configs"][0]
     assert first["products"] == 14 and first["check_relations"] == 4
     assert round(first["p_decodable"]["4"], 3) == 0.638
