@@ -217,3 +217,23 @@ def test_float_detection_and_no_false_alarm_sw(sw):
 
 def test_float_detection_and_no_false_alarm_333(pair333):
     _float_runs(pair333, np.random.default_rng(7), 1000)
+
+
+def test_codegen_fault_tolerant(tmp_path):
+    out = tmp_path / "ftmul.py"
+    result = CliRunner().invoke(main, ["codegen", "strassen", "--fault-tolerant", "--with",
+                                       "winograd", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    from flipgraph.codegen.source import load_source
+
+    module = load_source(out.read_text(), "_test_ftmul", str(out))
+    rng = np.random.default_rng(8)
+    A, B = rng.integers(-99, 99, (7, 6)), rng.integers(-99, 99, (6, 5))
+    C, report = module.matmul(A, B, fault={"drop": [0, 7], "corrupt": [3]})
+    assert (C == A @ B).all() and report.lost == [0, 7] and report.detected
+    with pytest.raises(module.FaultToleranceError, match="at most 2"):
+        module.matmul(A, B, fault={"drop": [0, 1, 2]})
+    result = CliRunner().invoke(main, ["codegen", "strassen", "--with", "winograd", "-o",
+                                       str(tmp_path / "x.py")])
+    assert result.exit_code == 2 and "--fault-tolerant" in result.output
+    assert not (tmp_path / "x.py").exists()

@@ -24,7 +24,6 @@ suspects: recomputed, never guessed.
 """
 import math
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
@@ -35,18 +34,20 @@ class FaultToleranceError(RuntimeError):
     suspects were recomputed."""
 
 
-@dataclass
 class FTReport:
-    """What happened in one fault-tolerant multiply (indices into the configuration's products)."""
-    configuration: str
-    products: int
-    lost: list = field(default_factory=list)          # erased: failed, timed out or dropped
-    checks: int = 0                                   # relations left after the erasures
-    detected: bool = False                            # a syndrome above zero / the threshold
-    located: list = field(default_factory=list)       # located and corrected from the syndrome
-    suspects: list = field(default_factory=list)      # could not be told apart: recomputed
-    recomputed: list = field(default_factory=list)
-    thresholds: list = field(default_factory=list)    # τ_j per relation (floats; else empty)
+    """What happened in one fault-tolerant multiply (indices into the configuration's products):
+    ``lost`` (erased: failed, timed out or dropped), ``checks`` (relations left after the
+    erasures), ``detected`` (a syndrome above zero / the threshold), ``located`` (located and
+    corrected from the syndrome), ``suspects`` (could not be told apart), ``recomputed``,
+    ``thresholds`` (τ_j per relation, floats only)."""
+
+    def __init__(self, configuration, products):
+        self.configuration, self.products = configuration, products
+        self.lost, self.checks, self.detected = [], 0, False
+        self.located, self.suspects, self.recomputed, self.thresholds = [], [], [], []
+
+    def __repr__(self):
+        return "FTReport(" + ", ".join(f"{k}={v!r}" for k, v in vars(self).items()) + ")"
 
 
 # ------------------------------------------------------------------ element kinds
