@@ -37,7 +37,8 @@ from .errors import FlipgraphError, SchemeError
 from .scheme import Scheme
 
 __all__ = ["Config", "configuration", "decodable", "p_decodable", "p_independent",
-           "parity_candidates", "with_parity", "best_parity", "OBJECTIVES", "pair_search", "analyze",
+           "parity_candidates", "with_parity", "best_parity", "OBJECTIVES", "distinct_schemes",
+           "pair_search", "score", "analyze",
            "PRIME", "FAILURES", "NODE_P"]
 
 PRIME = 2 ** 31 - 1
@@ -423,7 +424,7 @@ def _select(configs: list, objective: str, fs=FAILURES) -> Config:
     if objective not in OBJECTIVES:
         raise FlipgraphError(f"unknown objective {objective!r} (choose from {', '.join(OBJECTIVES)})")
     if objective == "sum":
-        return max(configs, key=lambda c: _score(c, fs, "sum"))
+        return max(configs, key=lambda c: score(c, fs, "sum"))
     alive = list(configs)
     for f in fs:
         if len(alive) == 1:
@@ -434,7 +435,7 @@ def _select(configs: list, objective: str, fs=FAILURES) -> Config:
     return max(alive, key=lambda c: len(c.locatable))
 
 
-def _score(config: Config, fs=FAILURES, objective: str = "lex") -> tuple:
+def score(config: Config, fs=FAILURES, objective: str = "lex") -> tuple:
     """A sortable score: the P(decodable | f) values (lex) or their sum, then locatable count."""
     values = [p for p, _ in p_decodable(config, fs).values()]
     head = tuple(round(v, 12) for v in values) if objective == "lex" else (round(sum(values), 12),)
@@ -465,6 +466,19 @@ def best_parity(config: Config, K: int, coef: int = 2, fs=FAILURES, objective: s
 
 
 # ------------------------------------------------------------------ pair search
+def distinct_schemes(fmt: str, rank: int, seeds, ring: str = "zt", extra=()) -> list:
+    """Distinct schemes (up to term order and scaling) of ``fmt`` and ``rank``: ``extra`` plus
+    one flip-graph search per seed (``flipgraph.search``; ZT results hold over every ring)."""
+    from .walks import search
+
+    found = {s.canonical_hash(): s for s in extra}
+    for seed in seeds:
+        result = search(fmt, ring=ring, target_rank=rank, seed=seed)
+        if result.rank == rank:
+            found.setdefault(result.scheme.canonical_hash(), result.scheme)
+    return list(found.values())
+
+
 def pair_search(schemes, parity: int = 0, top: int = 5, fs=FAILURES, objective: str = "lex"):
     """Rank all pairs of schemes (one format) by ``objective`` (see :func:`_select`); the ``top``
     best pairs get ``parity`` products (:func:`best_parity`). Returns [(score, i, j, Config)],
@@ -472,14 +486,14 @@ def pair_search(schemes, parity: int = 0, top: int = 5, fs=FAILURES, objective: 
     ranked = []
     for i, j in itertools.combinations(range(len(schemes)), 2):
         config = Config([schemes[i], schemes[j]], [f"s{i}", f"s{j}"])
-        ranked.append((_score(config, fs, objective), i, j, config))
+        ranked.append((score(config, fs, objective), i, j, config))
     ranked.sort(key=lambda r: r[0], reverse=True)
     out = []
-    for score, i, j, config in ranked[:top]:
+    for value, i, j, config in ranked[:top]:
         if parity:
             config = best_parity(config, parity, fs=fs, objective=objective)
-            score = _score(config, fs, objective)
-        out.append((score, i, j, config))
+            value = score(config, fs, objective)
+        out.append((value, i, j, config))
     out.sort(key=lambda r: r[0], reverse=True)
     return out
 
