@@ -89,9 +89,16 @@ def _scalar(c, kind, elem):
 
 
 def _combine(terms):
-    """Σ c·X over (c, X) terms, into a fresh array."""
+    """Σ c·X over (c, X) terms: a fresh array, or the term itself when it is one block with
+    coefficient 1 (operands are only read)."""
     c0, X0 = terms[0]
-    acc = X0 * c0 if c0 != 1 else X0.copy()
+    if len(terms) == 1 and c0 == 1:
+        return X0
+    elif len(terms) > 1 and c0 == 1 and terms[1][0] in (1, -1):
+        acc = X0 + terms[1][1] if terms[1][0] == 1 else X0 - terms[1][1]
+        terms = terms[1:]
+    else:
+        acc = X0 * c0 if c0 != 1 else X0.copy()
     for c, X in terms[1:]:
         if c == 1:
             acc += X
@@ -199,15 +206,13 @@ def run(A, B, fmt, U, V, relations, decoder, inner, executor=None, fault=None, t
         report.recomputed += suspects
 
     Y, d = decoding
-    blocks = []
+    C = elem.Zeros((n * b1, p * b3)) if kind == "gf" else np.zeros((n * b1, p * b3), dtype=elem)
     for t in range(n * p):
+        i, k = divmod(t, p)
         Ct = _linear(Y[t], M, kind, elem)
-        if Ct is None:
-            Ct = elem.Zeros((b1, b3)) if kind == "gf" else np.zeros((b1, b3), dtype=elem)
-        blocks.append(_divide(Ct, d, kind, elem) if d != 1 else Ct)
-    rows = [np.hstack([b.view(np.ndarray) for b in blocks[i * p:(i + 1) * p]]) for i in range(n)]
-    C = np.vstack(rows)[:N1, :N3]
-    return (elem(C) if kind == "gf" else C), report
+        if Ct is not None:
+            C[i * b1:(i + 1) * b1, k * b3:(k + 1) * b3] = _divide(Ct, d, kind, elem) if d != 1 else Ct
+    return C[:N1, :N3], report
 
 
 def _padded(X, rows, cols):
