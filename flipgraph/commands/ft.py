@@ -61,21 +61,22 @@ def analyze_cmd(schemes, parity, objective, baselines, samples, seed, fmt, as_js
         click.echo(json.dumps({"configs": rows}, indent=1))
         return
     width = max(len(r["name"]) for r in rows)
-    head = (f"{'configuration':<{width}}  {'N':>3} {'checks':>6} {'undet':>5} {'locat':>5}  "
+    head = (f"{'configuration':<{width}}   {'N':>3} {'checks':>6} {'undet':>5} {'locat':>5}  "
             + " ".join(f"{'f=' + f:>6}" for f in rows[0]["p_decodable"])
             + "  " + " ".join(f"{'p=' + p:>6}" for p in rows[0]["p_independent"]))
     click.echo(head)
     for r in rows:
         mark = " " if r["exact"] else "~"
-        click.echo(f"{r['name']:<{width}}  {r['products']:>3} {r['check_relations']:>6} "
+        click.echo(f"{r['name']:<{width}} {mark} {r['products']:>3} {r['check_relations']:>6} "
                    f"{r['undetectable_single_errors']:>5} {r['locatable_single_errors']:>5}  "
                    + " ".join(f"{v:>6.3f}" for v in r["p_decodable"].values())
-                   + " " + mark + " ".join(f"{v:>6.4f}" for v in r["p_independent"].values()))
+                   + "  " + " ".join(f"{v:>6.4f}" for v in r["p_independent"].values()))
     for r in rows:
         for k, (u, v) in enumerate(r["parity"]):
             click.echo(f"parity{k + 1}: u = {u}  v = {v}  (A, B entries row-major)")
     if not all(r["exact"] for r in rows):
-        click.echo(f"~ sampled ({samples} random failure sets per f, seed {seed})")
+        click.echo(f"~ partly sampled: {samples} random failure sets per f where C(N, f) > 10^6 "
+                   f"(seed {seed})")
 
 
 COMMANDS = [ft_group]
