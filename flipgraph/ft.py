@@ -113,8 +113,8 @@ def _resolve(spec) -> tuple[Scheme, str]:
 class Config:
     """The products of ``schemes`` (all of one format) followed by ``parity`` products (u, v).
 
-    Rows of :attr:`U`, :attr:`V` are the products' factors (Fractions); ``origin[q]`` names
-    product q (``"strassen.m3"``, ``"parity1"``)."""
+    Rows of :attr:`U`, :attr:`V` are the products' factors (Fractions): the first scheme's
+    products first, parity products last. The schemes are verified (Brent equations)."""
     schemes: list
     names: list
     parity: list = field(default_factory=list)
@@ -150,12 +150,6 @@ class Config:
     def V(self) -> list[tuple[Fraction, ...]]:
         return [tuple(Fraction(x) for x in row) for s in self.schemes for row in s.V] + \
                [tuple(Fraction(x) for x in v) for _, v in self.parity]
-
-    @cached_property
-    def origin(self) -> list[str]:
-        out = [f"{name}.m{q + 1}" for s, name in zip(self.schemes, self.names)
-               for q in range(s.rank)]
-        return out + [f"parity{k + 1}" for k in range(len(self.parity))]
 
     @property
     def size(self) -> int:

@@ -1,5 +1,4 @@
 """Fault tolerance from two distinct schemes (flipgraph.ft, flipgraph.ft_matmul)."""
-import itertools
 import json
 from concurrent.futures import Future, ThreadPoolExecutor
 

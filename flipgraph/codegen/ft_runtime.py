@@ -22,7 +22,6 @@ detected. One product whose column of H alone fits the syndrome is located and c
 (M_q −= e); several fitting products (parallel columns) or none (more than one error) are
 suspects: recomputed, never guessed.
 """
-import math
 from concurrent.futures import TimeoutError as FutureTimeout
 from fractions import Fraction
 
