@@ -1,12 +1,12 @@
 """Fault tolerance: the pair search and the overhead of ft_matmul.
 
-    python benchmarks/bench_ft.py pairs [SEEDS] [PARITY] [TOP]   # default 100 2 5
+    python benchmarks/bench_ft.py pairs [SEEDS] [PARITY] [TOP] [OBJECTIVE]  # 100 2 5 lex,sum
     python benchmarks/bench_ft.py overhead [N] [REPEATS]         # default 4096 3
 
 pairs: distinct 2x2x2 rank-7 ZT schemes from SEEDS flip-graph searches (plus Strassen and
 Winograd), every pair ranked by P(decodable | f) for the smallest f first (lex), the TOP pairs
-given PARITY parity products; printed beside Strassen + Winograd (with the same parity search)
-and 2 / 3 plain copies of Strassen, with the best pair's schemes written out.
+given PARITY parity products for each objective (lex, sum); printed beside Strassen + Winograd
+(with the same parity searches) and 2 / 3 plain copies of Strassen, with the winners written out.
 
 overhead: ft_matmul (Strassen + Winograd, no fault, inline) against one plain product (numpy's
 float64 gemm and flipgraph.multiply), interleaved, best and median of REPEATS, with `uptime`.
@@ -26,11 +26,11 @@ def _row(config, label=None):
     r = ft.analyze(config)
     cells = " ".join(f"{v:6.3f}" for v in r["p_decodable"].values())
     node = " ".join(f"{v:7.4f}" for v in r["p_independent"].values())
-    print(f"{(label or r['name'])[:34]:<34} {r['products']:>3} {r['check_relations']:>6} "
+    print(f"{(label or r['name'])[:40]:<40} {r['products']:>3} {r['check_relations']:>6} "
           f"{r['locatable_single_errors']:>5}  {cells}  {node}")
 
 
-def pairs(seeds=100, parity=2, top=5):
+def pairs(seeds=100, parity=2, top=5, objectives=ft.OBJECTIVES):
     t0 = time.perf_counter()
     schemes = ft.distinct_schemes("2x2x2", 7, range(seeds), extra=[classics.strassen(),
                                                                     classics.winograd()])
@@ -39,32 +39,34 @@ def pairs(seeds=100, parity=2, top=5):
     t2 = time.perf_counter()
     print(f"{len(schemes)} distinct rank-7 schemes ({t1 - t0:.1f} s), {len(ranked)} pairs ranked "
           f"({t2 - t1:.1f} s)")
-    best_with = [(ft.score(c := ft.best_parity(cfg, parity)), i, j, c)
-                 for _, i, j, cfg in ranked[:top]] if parity else []
-    best_with.sort(key=lambda r: r[0], reverse=True)
-    print(f"{'configuration':<34} {'N':>3} {'checks':>6} {'locat':>5}  "
+    print(f"{'configuration':<40} {'N':>3} {'checks':>6} {'locat':>5}  "
           + " ".join(f"{'f=' + str(f):>6}" for f in ft.FAILURES) + "  "
           + " ".join(f"{'p=' + str(p):>7}" for p in ft.NODE_P))
     sw = ft.configuration(["strassen", "winograd"])
     _row(sw)
-    if parity:
-        _row(ft.best_parity(sw, parity))
-    _, i, j, cfg = ranked[0]
-    _row(cfg, f"best pair (s{i}, s{j})")
-    if best_with:
-        _, i, j, cfg = best_with[0]
-        _row(cfg, f"best pair + {parity} parity (s{i}, s{j})")
+    _, i, j, best = ranked[0]
+    _row(best, f"best pair (s{i}, s{j})")
     same = sum(1 for r in ranked if r[0] == ranked[0][0])
-    print(f"pairs tied with the best: {same} of {len(ranked)}")
+    winners = []
+    for objective in objectives if parity else ():
+        _row(ft.best_parity(sw, parity, objective=objective),
+             f"strassen + winograd + {parity} parity ({objective})")
+        found = [(ft.score(c, objective=objective), i, j, c) for _, i, j, cfg in ranked[:top]
+                 for c in [ft.best_parity(cfg, parity, objective=objective)]]
+        value, i, j, cfg = max(found, key=lambda r: r[0])
+        _row(cfg, f"best pair + {parity} parity ({objective}) (s{i}, s{j})")
+        winners.append(cfg)
     _row(ft.configuration(["strassen"], copies=2))
     _row(ft.configuration(["strassen"], copies=3))
-    winner = best_with[0][3] if best_with else ranked[0][3]
-    for name, s in zip(winner.names, winner.schemes):
-        print(f"--- {name}")
-        for a, b, c in s.terms():
-            print("  U", a.tolist(), "V", b.tolist(), "W", c.tolist())
-    for k, (u, v) in enumerate(winner.parity):
-        print(f"--- parity{k + 1}: u = {list(u)} v = {list(v)}")
+    print(f"pairs tied with the best pair: {same} of {len(ranked)}")
+    for winner in winners or [best]:
+        print(f"=== {winner.name}")
+        for name, s in zip(winner.names, winner.schemes):
+            print(f"--- {name}")
+            for a, b, c in s.terms():
+                print("  U", a.tolist(), "V", b.tolist(), "W", c.tolist())
+        for k, (u, v) in enumerate(winner.parity):
+            print(f"--- parity{k + 1}: u = {list(u)} v = {list(v)}")
     print(f"total {time.perf_counter() - t0:.1f} s")
 
 
@@ -96,5 +98,5 @@ def overhead(n=4096, repeats=3):
 
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "pairs"
-    args = [int(x) for x in sys.argv[2:]]
+    args = [int(x) for x in sys.argv[2:5]] + [tuple(sys.argv[5].split(","))] * (len(sys.argv) > 5)
     {"pairs": pairs, "overhead": overhead}[what](*args)

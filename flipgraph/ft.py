@@ -378,11 +378,12 @@ def p_independent(config: Config, ps=NODE_P, exact_limit: int = 1_000_000,
 
 # ------------------------------------------------------------------ parity products
 def _vectors(size: int, coef: int) -> np.ndarray:
-    """All integer vectors with entries in [-coef, coef], first nonzero entry positive."""
+    """All primitive integer vectors with entries in [-coef, coef], first nonzero entry positive."""
     allv = np.array(list(itertools.product(range(-coef, coef + 1), repeat=size)), dtype=np.int64)
     nz = allv != 0
     first = allv[np.arange(len(allv)), nz.argmax(axis=1)]
-    return allv[nz.any(axis=1) & (first > 0)]
+    primitive = np.gcd.reduce(np.abs(allv), axis=1) == 1
+    return allv[primitive & (first > 0)]
 
 
 def parity_candidates(config: Config, coef: int = 1) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:

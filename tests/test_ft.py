@@ -96,6 +96,12 @@ def test_parity(sw):
     assert all(one[f][0] >= base[f][0] for f in base) and one[2][0] > base[2][0]
     sixteen = ft.p_decodable(ft.with_parity(sw, PARITY))
     assert sixteen[2][0] == 1.0 and sixteen[3][0] > 0.966 and sixteen[5][0] > 0.773
+    # entries up to 2 (found by scanning pairs of candidates with entries up to 2): at least the
+    # issue's 16-product row (0.992, 0.966, 0.907, 0.773, 0.493) at every f
+    small = ft.with_parity(sw, [((0, 0, 0, 1), (1, -2, -1, 2)), ((0, 0, 1, 1), (1, -2, 0, -2))])
+    table = ft.p_decodable(small, range(2, 7))
+    assert all(round(table[f][0], 3) >= want for f, want in
+               zip(range(2, 7), (0.992, 0.966, 0.907, 0.773, 0.493)))
 
 
 def test_analyze_json_cli():
@@ -235,4 +241,15 @@ def test_codegen_fault_tolerant(tmp_path):
     result = CliRunner().invoke(main, ["codegen", "strassen", "--with", "winograd", "-o",
                                        str(tmp_path / "x.py")])
     assert result.exit_code == 2 and "--fault-tolerant" in result.output
+    result = CliRunner().invoke(main, ["codegen", "strassen", "--fault-tolerant", "-o",
+                                       str(tmp_path / "x.py")])
+    assert result.exit_code == 2 and "--with" in result.output
     assert not (tmp_path / "x.py").exists()
+
+
+def test_float_nan_is_recomputed_not_located(sw):
+    rng = np.random.default_rng(9)
+    A, B = rng.standard_normal((4, 6)), rng.standard_normal((6, 2))
+    C, report = ft_matmul(A, B, fault={"corrupt": [4], "error": float("nan")})
+    assert report.detected and report.located == [] and 4 in report.recomputed
+    assert np.allclose(C, A @ B)

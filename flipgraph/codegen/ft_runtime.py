@@ -262,18 +262,19 @@ def _fit(col, S, kind, elem, taus):
         slack = sum(abs(h) * t for h, t in zip(col, taus)) / hh
         for h, s, t in zip(col, S, taus):
             resid = (s if s is not None else 0) - h * e
-            if float(np.abs(resid).max(initial=0.0)) > 2 * t + abs(h) * slack:
-                return None
+            if not float(np.abs(resid).max(initial=0.0)) <= 2 * t + abs(h) * slack:
+                return None                            # (NaN never fits)
         return e
-    j0 = min((j for j, h in enumerate(col) if h and S[j] is not None), key=lambda j: abs(col[j]),
-             default=None)
+    p = int(elem.characteristic) if kind == "gf" else 0
+    j0 = min((j for j, h in enumerate(col) if h and (not p or h % p) and S[j] is not None),
+             key=lambda j: abs(col[j]), default=None)
     if j0 is None:
         return None
     e = _divide(S[j0], col[j0], kind, elem, exact=False)
     if e is None:
         return None
     for h, s in zip(col, S):
-        if h == 0:
+        if h == 0 or p and h % p == 0:
             if s is not None and np.asarray(s != 0).any():
                 return None
             continue

@@ -2,8 +2,8 @@
 :mod:`flipgraph.ft`: the runtime :mod:`flipgraph.codegen.ft_runtime` copied verbatim, the
 products' factors, and the exact tables it needs — the check relations and a decoding for every
 set of at most ``max_erasures`` lost products (None where the survivors cannot rebuild C). The
-module is run on small integer matrices with every single erasure and silent error before its
-source is returned.
+module is run on small integer matrices with every single erasure it survives and every single
+silent error it detects before its source is returned.
 """
 from __future__ import annotations
 
@@ -76,7 +76,9 @@ def _self_test(source: str, config) -> None:
     A = rng.integers(-9, 10, (2 * n, 3 * m)).astype(np.int64)
     B = rng.integers(-9, 10, (3 * m, p)).astype(np.int64)
     for q in range(config.size):
-        for fault in ({"drop": [q]}, {"corrupt": [q], "seed": q}):
+        faults = [{"drop": [q]}] if config.decoder((q,)) is not None else []
+        faults += [{"corrupt": [q], "seed": q}] if config.H[:, q].any() else []
+        for fault in faults:
             C, _ = module.matmul(A, B, fault=fault)
             if not (C == A @ B).all():
                 raise SchemeError(f"internal error: the generated module is wrong with {fault}")

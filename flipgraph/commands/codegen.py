@@ -71,6 +71,8 @@ def codegen_cmd(scheme, output, fmt, restarts, fault_tolerant, others, parity, m
         from ..codegen.ft_source import ft_module_source
         from ..ft import best_parity, Config
 
+        if not others:
+            raise FlipgraphError("--fault-tolerant needs another scheme: --with SCHEME")
         pairs = [(found, name)] + [_scheme(s, fmt) for s in others]
         config = Config([s for s, _ in pairs], [n for _, n in pairs])
         source = ft_module_source(best_parity(config, parity) if parity else config,
