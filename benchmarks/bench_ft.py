@@ -98,5 +98,7 @@ def overhead(n=4096, repeats=3):
 
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "pairs"
-    args = [int(x) for x in sys.argv[2:5]] + [tuple(sys.argv[5].split(","))] * (len(sys.argv) > 5)
+    args = [int(x) for x in sys.argv[2:5]]
+    if len(sys.argv) > 5:
+        args.append(tuple(sys.argv[5].split(",")))
     {"pairs": pairs, "overhead": overhead}[what](*args)
