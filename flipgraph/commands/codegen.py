@@ -42,7 +42,16 @@ def _scheme(spec: str, fmt: str | None):
               help="Format of a SCHEME file (default: by suffix).")
 @click.option("--restarts", default=50, show_default=True, type=click.IntRange(1),
               help="CSE restarts per part when reducing the additions.")
-def codegen_cmd(scheme, output, fmt, restarts):
+@click.option("--fault-tolerant", is_flag=True,
+              help="Write a fault-tolerant routine from SCHEME and the --with schemes (see "
+                   "`flipgraph ft analyze`): matmul(A, B, executor=None) -> (C, report).")
+@click.option("--with", "others", multiple=True, metavar="SCHEME",
+              help="With --fault-tolerant: another scheme of the same format (repeatable).")
+@click.option("--parity", default=0, show_default=True, type=click.IntRange(0),
+              help="With --fault-tolerant: add K parity products.")
+@click.option("--max-erasures", default=2, show_default=True, type=click.IntRange(0, 4),
+              help="With --fault-tolerant: tabulate decodings for up to this many lost products.")
+def codegen_cmd(scheme, output, fmt, restarts, fault_tolerant, others, parity, max_erasures):
     """Write a standalone multiply module (needs only numpy) for SCHEME.
 
     SCHEME is a scheme file (any format flipgraph reads), a classic (strassen, winograd,
@@ -56,10 +65,28 @@ def codegen_cmd(scheme, output, fmt, restarts):
       flipgraph codegen winograd -o mymul.py
       python -c "import numpy as np; from mymul import matmul; A = np.ones((999, 777)); \\
                  print((matmul(A, A.T) == A @ A.T).all())"
+      flipgraph codegen strassen --fault-tolerant --with winograd --parity 2 -o ftmul.py
     """
     found, name = _scheme(scheme, fmt)
+    if fault_tolerant:
+        from ..codegen.ft_source import ft_module_source
+        from ..ft import best_parity, Config
+
+        if not others:
+            raise FlipgraphError("--fault-tolerant needs another scheme: --with SCHEME")
+        pairs = [(found, name)] + [_scheme(s, fmt) for s in others]
+        config = Config([s for s, _ in pairs], [n for _, n in pairs])
+        source = ft_module_source(best_parity(config, parity) if parity else config,
+                                  max_erasures)
+        _write(output, source)
+        return
+    elif others or parity:
+        raise FlipgraphError("--with and --parity need --fault-tolerant")
     click.echo(f"{name}: {found.format_str} rank {found.rank} ring {found.ring.name}", err=True)
-    source = module_source(found, name, tuned_cutoffs(), restarts)
+    _write(output, module_source(found, name, tuned_cutoffs(), restarts))
+
+
+def _write(output: Path, source: str) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     write_text(output, source)
     click.echo(f"wrote {output}", err=True)
