@@ -61,7 +61,7 @@ def minimize_naive(scheme: Scheme, *, rounds: int = 20, moves: int = 200_000,
     for _ in range(rounds):
         if time_limit and time.perf_counter() - start > time_limit:
             break
-        F = np.zeros((3, rank + 2), np.uint64)
+        F = np.zeros((3, rank + 2, best.shape[2]), np.uint64)
         F[:, :rank] = best[:, :rank]
         kept = np.zeros_like(F)
         walk(F, rank, RING_CODES[ring], 0, moves, plus_after, rank + 2 if plus_after else rank,

@@ -40,20 +40,20 @@ class PoolState:
 
 
 def canonical_key(F: np.ndarray, rank: int, ring: int = RING_Z2) -> bytes:
-    """Bytes identifying the packed scheme up to term order and, over Z3/ZT, the signs of each
-    term's factors (a and b made sign-normal, c takes the signs)."""
+    """Bytes identifying the packed scheme (all words) up to term order and, over Z3/ZT, the signs
+    of each term's factors (a and b made sign-normal, c takes the signs)."""
     terms = F[:, :rank].copy()
     if ring != RING_Z2:
+        swap = np.arange(F.shape[2]) ^ 1                   # word w of −x is word w ^ 1 of x
         for mode in (0, 1):
-            low_plane = terms[mode] & np.uint64(0xFFFFFFFF)
-            high_plane = terms[mode] >> np.uint64(32)
-            both = low_plane | high_plane
+            plus, minus = terms[mode][:, 0::2], terms[mode][:, 1::2]
+            both = plus | minus
             lowest = both & (~both + np.uint64(1))
-            flip = (high_plane & lowest) != 0
+            first = np.argmax(both != 0, axis=1)           # the word holding the lowest entry
+            flip = (minus & lowest)[np.arange(rank), first] != 0
             for target in (mode, 2):
-                swapped = (terms[target] >> np.uint64(32)) | (terms[target] << np.uint64(32))
-                terms[target] = np.where(flip, swapped, terms[target])
-    order = np.lexsort(terms[::-1])
+                terms[target][flip] = terms[target][flip][:, swap]
+    order = np.lexsort(terms.transpose(1, 0, 2).reshape(rank, -1).T[::-1])
     return terms[:, order].tobytes()
 
 
@@ -73,7 +73,7 @@ def pool_search(F0: np.ndarray, rank0: int, target: int, *, pool_size: int, path
     gen = np.random.Generator(np.random.PCG64(seed))
     rng = np.array([gen.integers(1, 2**63)], dtype=np.uint64)
     out = np.zeros(5, dtype=np.int64)
-    no_best = np.zeros((3, 0), dtype=np.uint64)
+    no_best = np.zeros((3, 0, F0.shape[2]), dtype=np.uint64)
     cap = F0.shape[1]
     start = time.perf_counter()
     deadline = start + time_limit if time_limit else None

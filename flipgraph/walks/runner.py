@@ -22,7 +22,7 @@ import numpy as np
 from ..errors import FlipgraphError
 from ..scheme import Scheme, standard
 from ..verify import verify
-from .packing import RING_CODES, check_packable, pack, pack_z2, unpack
+from .packing import RING_CODES, check_packable, pack, unpack
 from ._kernel import walk
 from .pool import PLUS_HEADROOM, pool_search
 
@@ -84,12 +84,11 @@ class SearchResult:
         return self.flips / self.elapsed if self.elapsed > 0 else 0.0
 
 
-def warm_up() -> None:
-    """Compile (or load from numba's disk cache) the kernel before any clock starts; forked
-    workers inherit the compiled code."""
-    F = pack_z2(standard(1, 1, 2), 4)
-    walk(F, 2, 0, 0, 1, 0, 2, np.array([1], np.uint64), np.zeros(5, np.int64),
-         np.zeros((3, 0), np.uint64))
+def warm_up(words: int = 1) -> None:
+    """Compile (or load from numba's disk cache) the kernel for factors of ``words`` uint64 words
+    before any clock starts; forked workers inherit the compiled code."""
+    walk(np.zeros((3, 1, words), np.uint64), 0, 0, 0, 1, 0, 0, np.array([1], np.uint64),
+         np.zeros(5, np.int64), np.zeros((3, 0, words), np.uint64))
 
 
 def worker_seed(seed: int, worker: int) -> int:
@@ -112,7 +111,7 @@ def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] 
     workers = [dict(worker=w, rank=rank0, best_rank=rank0, flips=0, walks=0, pool_size=1)
                for w in range(settings.workers)]
     best = {"F": F0, "rank": rank0}
-    warm_up()
+    warm_up(F0.shape[2])
     t0 = time.perf_counter()
 
     def publish(final: bool = False) -> None:
