@@ -39,6 +39,7 @@ holders:
 """
 import numpy as np
 from numba import njit
+from numba.cpython.unsafe.tuple import tuple_setitem
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MULT = np.uint64(0x2545F4914F6CDD1D)
@@ -80,7 +81,9 @@ def popcount(x):
 
 
 def _make_walk(K):
-    """The walk over factors of K uint64 words (see :func:`walk`); K is frozen into the code."""
+    """The walk over factors of K uint64 words (see :func:`walk`); K is frozen into the code, and
+    a factor in flight is a K-tuple (kept in registers), read from and written to F word by word."""
+    zero = (np.uint64(0),) * K
 
     @njit(cache=True)
     def walk_k(F, r0, ring, target, max_moves, plus_after, max_rank, rng, out, best):
@@ -101,7 +104,6 @@ def _make_walk(K):
         coll = np.zeros(3 * ts, np.int64)
         st = np.zeros(3, np.int64)            # [collisions, rank, used slots]
         work = np.zeros((64, 2), np.int64)     # reduction worklist of (term, mode)
-        tmp = np.zeros((4, K), np.uint64)      # new factors: 0, 1 flip; 2 merge; 3 plus transition
         track = best.shape[1] > 0
         nnz = np.zeros(1, np.int64)            # nonzero coefficients of terms 0..rank-1, when tracked
 
@@ -116,79 +118,84 @@ def _make_walk(K):
         def scale(bits32, n):
             return np.int64((bits32 * np.uint64(n)) >> np.uint64(32))
 
-        def nonzero(mode, t):
+        def get(mode, t):
+            x = zero
             for w in range(K):
-                if F[mode, t, w] != 0:
-                    return True
-            return False
+                x = tuple_setitem(x, w, F[mode, t, w])
+            return x
 
-        def weight(mode, t):
+        def put(mode, t, x):
+            for w in range(K):
+                F[mode, t, w] = x[w]
+
+        def weight(x):
             c = 0
             for w in range(K):
-                c += popcount(F[mode, t, w])
+                c += popcount(x[w])
             return c
 
-        def key_flip(mode, t):
-            """1 when the factor's key is its negation (lowest nonzero entry −1), else 0."""
+        def neg(x):
+            if ring == RING_Z2:
+                return x
+            y = x
+            for w in range(K):
+                y = tuple_setitem(y, w, x[w ^ 1])
+            return y
+
+        def norm(x):
+            """Key of ±x: the representative whose lowest nonzero entry is +1."""
             if ring != RING_Z2:
                 for i in range(K // 2):
-                    s = lead(F[mode, t, 2 * i], F[mode, t, 2 * i + 1])
-                    if s != 0:
-                        return 1 if s < 0 else 0
+                    s = lead(x[2 * i], x[2 * i + 1])
+                    if s < 0:
+                        return neg(x)
+                    if s > 0:
+                        return x
+            return x
+
+        def times(x, sign):
+            return x if sign > 0 else neg(x)
+
+        def sign_between(x, y):
+            """s with x = s·y (s = ±1), or 0 when x ≠ ±y."""
+            if x == y:
+                return 1
+            if ring != RING_Z2 and x == neg(y):
+                return -1
             return 0
 
-        def sign_between(mode, t, u):
-            """s with F[mode, t] = s·F[mode, u] (s = ±1), or 0 when they differ otherwise."""
-            same = True
-            for w in range(K):
-                if F[mode, t, w] != F[mode, u, w]:
-                    same = False
-                    break
-            if same:
-                return 1
-            if ring == RING_Z2:
-                return 0
-            for w in range(K):
-                if F[mode, t, w] != F[mode, u, w ^ 1]:
-                    return 0
-            return -1
-
-        def add_into(row, mode, t, u, sign):
-            """tmp[row] = F[mode, t] + sign·F[mode, u]; False when a ZT entry leaves {-1, 0, 1}."""
+        def add(x, y):
+            """(x + y, True), or (_, False) when a ZT entry leaves {-1, 0, 1}."""
+            z = x
             if ring == RING_Z2:
                 for w in range(K):
-                    tmp[row, w] = F[mode, t, w] ^ F[mode, u, w]
-                return True
-            f = 0 if sign > 0 else 1
+                    z = tuple_setitem(z, w, x[w] ^ y[w])
+                return z, True
+            ok = True
             for i in range(K // 2):
-                p, n, over = add_planes(F[mode, t, 2 * i], F[mode, t, 2 * i + 1],
-                                        F[mode, u, (2 * i) ^ f], F[mode, u, (2 * i + 1) ^ f], ring)
-                if over:
-                    return False
-                tmp[row, 2 * i] = p
-                tmp[row, 2 * i + 1] = n
-            return True
+                p, n, over = add_planes(x[2 * i], x[2 * i + 1], y[2 * i], y[2 * i + 1], ring)
+                ok = ok and not over
+                z = tuple_setitem(z, 2 * i, p)
+                z = tuple_setitem(z, 2 * i + 1, n)
+            return z, ok
 
-        def insert(mode, t):
-            f = key_flip(mode, t)
+        def insert(mode, t, key):
             h = np.uint64(0)
             for w in range(K):
-                h = (h ^ F[mode, t, w ^ f]) * _GOLDEN
+                h = (h ^ key[w]) * _GOLDEN
             s = np.int64(h >> shift)
             while True:
                 match = True
                 empty = True
                 for w in range(K):
                     k = keys[mode, s, w]
-                    if k != F[mode, t, w ^ f]:
-                        match = False
-                    if k != 0:
-                        empty = False
+                    match = match and k == key[w]
+                    empty = empty and k == 0
                 if match:
                     break
                 if empty:
                     for w in range(K):
-                        keys[mode, s, w] = F[mode, t, w ^ f]
+                        keys[mode, s, w] = key[w]
                     st[2] += 1
                     break
                 s = (s + 1) & mask
@@ -238,36 +245,36 @@ def _make_walk(K):
             st[2] = 0
             for t in range(rank):
                 for mode in range(3):
-                    if nonzero(mode, t):
-                        insert(mode, t)
+                    x = get(mode, t)
+                    if x != zero:
+                        insert(mode, t, norm(x))
 
-        def set_factor(t, mode, row):
-            """F[mode, t] = tmp[row]. Returns the new holder count (0 for a zero factor)."""
+        def set_factor(t, mode, value):
+            """Returns the new holder count of ``value`` (0 for a zero factor)."""
+            old = get(mode, t)
             if track:
-                nnz[0] -= weight(mode, t)
-            if nonzero(mode, t):
+                nnz[0] += weight(value) - weight(old)
+            if old != zero:
                 remove(mode, t)
-            for w in range(K):
-                F[mode, t, w] = tmp[row, w]
-            if track:
-                nnz[0] += weight(mode, t)
-            if not nonzero(mode, t):
+            put(mode, t, value)
+            if value == zero:
                 return 0
-            return insert(mode, t)
+            return insert(mode, t, norm(value))
 
         def kill(t):
             """Delete term t; the last term moves to index t. Returns its old index."""
             for mode in range(3):
+                x = get(mode, t)
                 if track:
-                    nnz[0] -= weight(mode, t)
-                if nonzero(mode, t):
+                    nnz[0] -= weight(x)
+                if x != zero:
                     remove(mode, t)
             last = st[1] - 1
             if last != t:
                 for mode in range(3):
-                    for w in range(K):
-                        F[mode, t, w] = F[mode, last, w]
-                    if nonzero(mode, t):
+                    x = get(mode, last)
+                    put(mode, t, x)
+                    if x != zero:
                         p = prv[mode, last]
                         n = nxt[mode, last]
                         nxt[mode, p] = t
@@ -289,23 +296,26 @@ def _make_walk(K):
                     continue
                 partner = -1
                 z = 0
-                if nonzero(0, t) and nonzero(1, t) and nonzero(2, t):
+                newz = zero
+                if get(0, t) != zero and get(1, t) != zero and get(2, t) != zero:
                     x = (m + 1) % 3
                     y = (m + 2) % 3
                     sent = cap + slot_of[m, t]
                     h = nxt[m, sent]
                     while h != sent:
                         if h != t:
-                            sm = sign_between(m, h, t)
+                            sm = sign_between(get(m, h), get(m, t))
                             for k in range(2):
                                 shared = x if k == 0 else y
                                 other = y if k == 0 else x
                                 # h = (sm·a)⊗(ss·b)⊗c'' and t = a⊗b⊗c merge into h: c'' + sm·ss·c
-                                ss = sign_between(shared, h, t)
-                                if ss != 0 and add_into(2, other, h, t, sm * ss):
-                                    partner = h
-                                    z = other
-                                    break
+                                ss = sign_between(get(shared, h), get(shared, t))
+                                if ss != 0:
+                                    newz, ok = add(get(other, h), times(get(other, t), sm * ss))
+                                    if ok:
+                                        partner = h
+                                        z = other
+                                        break
                             if partner >= 0:
                                 break
                         h = nxt[m, h]
@@ -320,7 +330,7 @@ def _make_walk(K):
                 if partner >= 0:
                     if partner == last:
                         partner = t
-                    set_factor(partner, z, 2)
+                    set_factor(partner, z, newz)
                     work[nwork, 0] = partner
                     work[nwork, 1] = z
                     nwork += 1
@@ -337,21 +347,22 @@ def _make_walk(K):
             x = scale(rand() >> np.uint64(32), 3)
             y1 = (x + 1) % 3
             z1 = (x + 2) % 3
-            if (sign_between(x, t1, t2) != 0 or sign_between(y1, t1, t2) != 0
-                    or sign_between(z1, t1, t2) != 0):
+            if (norm(get(x, t1)) == norm(get(x, t2)) or norm(get(y1, t1)) == norm(get(y1, t2))
+                    or norm(get(z1, t1)) == norm(get(z1, t2))):
                 return False
-            if not add_into(3, x, t1, t2, -1):
+            diff, ok = add(get(x, t1), neg(get(x, t2)))
+            if not ok:
                 return False
             st[1] = r + 1
-            for w in range(K):
-                F[x, r, w] = F[x, t2, w]
-                F[y1, r, w] = F[y1, t1, w]
-                F[z1, r, w] = F[z1, t1, w]
+            put(x, r, get(x, t2))
+            put(y1, r, get(y1, t1))
+            put(z1, r, get(z1, t1))
             for mode in range(3):
-                insert(mode, r)
+                f = get(mode, r)
+                insert(mode, r, norm(f))
                 if track:
-                    nnz[0] += weight(mode, r)
-            set_factor(t1, x, 3)
+                    nnz[0] += weight(f)
+            set_factor(t1, x, diff)
             return True
 
         fill(r0)
@@ -366,7 +377,7 @@ def _make_walk(K):
         if track:
             for t in range(st[1]):
                 for mode in range(3):
-                    nnz[0] += weight(mode, t)
+                    nnz[0] += weight(get(mode, t))
             best_nnz = nnz[0]
             best[:, :st[1]] = F[:, :st[1]]
 
@@ -390,16 +401,16 @@ def _make_walk(K):
             code = coll[scale(x >> np.uint64(32), ncoll)]
             mode = code >> bits
             s = code & mask
-            c = cnt[mode, s]
-            if c == 2:
+            holders = cnt[mode, s]
+            if holders == 2:
                 t1 = nxt[mode, cap + s]
                 t2 = nxt[mode, t1]
                 if (x >> np.uint64(30)) & np.uint64(1):
                     t1, t2 = t2, t1
             else:
                 y = rand()
-                i = scale(y >> np.uint64(32), c)
-                j = scale(y & _LOW32, c - 1)
+                i = scale(y >> np.uint64(32), holders)
+                j = scale(y & _LOW32, holders - 1)
                 if j >= i:
                     j += 1
                 t1 = nxt[mode, cap + s]
@@ -415,17 +426,25 @@ def _make_walk(K):
                 m1 = (mode + 2) % 3
                 m2 = (mode + 1) % 3
             # t2 = (σa)⊗b'⊗c' = a⊗(σb')⊗c': t1 gets b + λσb', t2 gets c' − λc
-            sigma = sign_between(mode, t2, t1)
+            sigma = sign_between(get(mode, t2), get(mode, t1))
             lam = 1
             if ring != RING_Z2 and (x >> np.uint64(29)) & np.uint64(1):
                 lam = -1
-            if not (add_into(0, m1, t1, t2, lam * sigma) and add_into(1, m2, t2, t1, -lam)):
-                lam = -lam                                # ZT only: try the mirrored λ
-                if not (add_into(0, m1, t1, t2, lam * sigma) and add_into(1, m2, t2, t1, -lam)):
+            b = get(m1, t1)
+            b_ = get(m1, t2)
+            c = get(m2, t1)
+            c_ = get(m2, t2)
+            nb, ok_b = add(b, times(b_, lam * sigma))
+            nc, ok_c = add(c_, times(c, -lam))
+            if not (ok_b and ok_c):                       # ZT only: try the mirrored λ
+                lam = -lam
+                nb, ok_b = add(b, times(b_, lam * sigma))
+                nc, ok_c = add(c_, times(c, -lam))
+                if not (ok_b and ok_c):
                     rejected += 1
                     continue
-            c1 = set_factor(t1, m1, 0)
-            c2 = set_factor(t2, m2, 1)
+            c1 = set_factor(t1, m1, nb)
+            c2 = set_factor(t2, m2, nc)
             if c1 != 1 or c2 != 1:                        # a zero factor or a new shared factor
                 work[0, 0] = t1
                 work[0, 1] = m1
