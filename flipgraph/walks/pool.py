@@ -53,7 +53,7 @@ def canonical_key(F: np.ndarray, rank: int, ring: int = RING_Z2) -> bytes:
             flip = (minus & lowest)[np.arange(rank), first] != 0
             for target in (mode, 2):
                 terms[target][flip] = terms[target][flip][:, swap]
-    order = np.lexsort(terms.transpose(1, 0, 2).reshape(rank, -1).T[::-1])
+    order = np.lexsort(terms.transpose(1, 0, 2).reshape(rank, 3 * F.shape[2]).T[::-1])
     return terms[:, order].tobytes()
 
 
