@@ -49,7 +49,7 @@ def test_missed_target_exits_1(tmp_path):
 
 
 @pytest.mark.parametrize("args,message", [
-    (("9x9x9",), "at most 64"),
+    (("17x17x17",), "at most 256"),
     (("3x3",), "bad format"),
     (("2x2x2", "--ring", "z7"), "no search over ring"),
     (("2x2x2", "--pool-size", "0"), "at least 1"),

@@ -26,6 +26,8 @@ from flipgraph.walks.packing import pack_z2, unpack_z2
 from flipgraph.walks.pool import canonical_key
 
 BITS = 4   # factor width of the random term lists (2x2 matrices)
+#: Packed words per factor -> where the kernel stores the BITS entries (wide: across word borders).
+POSITIONS = {1: (0, 1, 2, 3), 2: (0, 63, 64, 127), 4: (1, 64, 191, 255)}
 
 
 # ----------------------------------------------------------------- pure-Python reference
@@ -112,75 +114,89 @@ def random_terms(rnd, rank, *, collisions):
             return terms
 
 
-def pack(terms, capacity):
-    F = np.zeros((3, capacity), dtype=np.uint64)
+def pack(terms, capacity, words=1):
+    """Terms of BITS-bit ints -> uint64[3, capacity, words], bit i at POSITIONS[words][i]."""
+    F = np.zeros((3, capacity, words), dtype=np.uint64)
     for q, term in enumerate(terms):
-        F[:, q] = term
+        for mode, x in enumerate(term):
+            wide = sum(1 << e for i, e in enumerate(POSITIONS[words]) if x >> i & 1)
+            F[mode, q] = [(wide >> (64 * w)) & (2 ** 64 - 1) for w in range(words)]
     return F
 
 
 def unpack(F, rank):
-    return [tuple(int(x) for x in F[:, q]) for q in range(rank)]
+    positions = POSITIONS[F.shape[2]]
+    terms = []
+    for q in range(rank):
+        wide = [sum(int(v) << (64 * w) for w, v in enumerate(F[mode, q])) for mode in range(3)]
+        assert all(x & ~sum(1 << e for e in positions) == 0 for x in wide)   # only the entries
+        terms.append(tuple(sum((x >> e & 1) << i for i, e in enumerate(positions)) for x in wide))
+    return terms
 
 
 def run(F, rank, *, moves, plus_after=0, max_rank=None, seed=1, target=0):
     out = np.zeros(5, dtype=np.int64)
     rng = np.array([seed], dtype=np.uint64)
     new_rank = walk(F, rank, RING_Z2, target, moves, plus_after, max_rank or rank, rng, out,
-                    np.zeros((3, 0), np.uint64))
+                    np.zeros((3, 0, F.shape[2]), np.uint64))
     return int(new_rank), int(out[0]), int(out[1])
 
 
 # ----------------------------------------------------------------- kernel moves vs reference
+@pytest.mark.parametrize("words", [1, 2, 4])
 @pytest.mark.parametrize("seed", range(40))
-def test_single_flip_matches_reference(seed):
+def test_single_flip_matches_reference(seed, words):
     rnd = random.Random(seed)
     terms = random_terms(rnd, rnd.randrange(4, 9), collisions=True)
-    F = pack(terms, len(terms) + 2)
+    F = pack(terms, len(terms) + 2, words)
     rank, flips, plus = run(F, len(terms), moves=1, seed=seed + 1)
     assert (flips, plus) == (1, 0)
     assert canon(unpack(F, rank)) in reference_flips(terms)
     assert np.array_equal(tensor(unpack(F, rank)), tensor(terms))
 
 
+@pytest.mark.parametrize("words", [1, 2, 4])
 @pytest.mark.parametrize("seed", range(20))
-def test_plus_transition_matches_reference(seed):
+def test_plus_transition_matches_reference(seed, words):
     rnd = random.Random(1000 + seed)
     terms = random_terms(rnd, rnd.randrange(3, 7), collisions=False)
-    F = pack(terms, len(terms) + 2)
+    F = pack(terms, len(terms) + 2, words)
     rank, flips, plus = run(F, len(terms), moves=1, plus_after=1, max_rank=len(terms) + 1,
                             seed=seed + 1)
     assert (rank, flips, plus) == (len(terms) + 1, 0, 1)
     assert canon(unpack(F, rank)) in reference_plus(terms)
 
 
+@pytest.mark.parametrize("words", [1, 2, 4])
 @pytest.mark.parametrize("seed", range(10))
-def test_reductions_merge_and_drop(seed):
+def test_reductions_merge_and_drop(seed, words):
     """Terms sharing two factors merge at the start of a walk; equal terms cancel (mod 2)."""
     rnd = random.Random(2000 + seed)
     terms = random_terms(rnd, 5, collisions=True)
     a, b, c = terms[0]
     c2 = c ^ 1 if c ^ 1 else 2
     doubled = terms + [(a, b, c2), terms[1]]            # merges into (a, b, c^c2); t1 cancels
-    F = pack(doubled, len(doubled))
+    F = pack(doubled, len(doubled), words)
     rank, flips, _ = run(F, len(doubled), moves=0)
     assert flips == 0
     assert np.array_equal(tensor(unpack(F, rank)), tensor(doubled))
     assert canon(unpack(F, rank)) in reduce_all(doubled)
 
 
+@pytest.mark.parametrize("words", [1, 2, 4])
 @pytest.mark.parametrize("seed", range(8))
-def test_long_walks_keep_the_tensor(seed):
+def test_long_walks_keep_the_tensor(seed, words):
     rnd = random.Random(3000 + seed)
     terms = random_terms(rnd, 10, collisions=True)
-    F = pack(terms, 16)
+    F = pack(terms, 16, words)
     rank, flips, plus = run(F, 10, moves=5000, plus_after=20, max_rank=14, seed=seed + 7)
     assert flips + plus > 0
     assert np.array_equal(tensor(unpack(F, rank)), tensor(terms))
     assert rank <= 10 + plus
 
 
-@pytest.mark.parametrize("fmt", [(2, 2, 2), (2, 3, 4), (3, 3, 3), (4, 4, 4)])
+@pytest.mark.parametrize("fmt", [(2, 2, 2), (2, 3, 4), (3, 3, 3), (4, 4, 4),
+                                 (2, 2, 33), (1, 16, 16)])          # wide: 2 and 4 words
 def test_walks_from_real_schemes_stay_valid(fmt):
     s = standard(*fmt)
     F = pack_z2(s, s.rank + 4)
@@ -208,7 +224,7 @@ def test_walker_results_and_generator_state():
         (b.rank, b.flips, b.plus, b.best_rank, b.best_nonzeros)
     assert np.array_equal(Fa[:, :a.rank], Fb[:, :b.rank]) and state_a == state_b != 12345
     assert a.flips + a.plus == 30000 and a.plus > 0 and a.rejected == 0
-    assert a.best.shape == (3, a.best_rank) and a.best_rank <= a.rank
+    assert a.best.shape[:2] == (3, a.best_rank) and a.best_rank <= a.rank
     assert verify(unpack_z2(a.best, a.best_rank, (3, 3, 3)), "z2")
     with pytest.raises(ValueError):
         Walker("z2", rng_state=0)

@@ -4,42 +4,54 @@ import numpy as np
 import pytest
 
 from flipgraph import classics, standard, verify
+from flipgraph.errors import SchemeError
+from flipgraph.scheme import Scheme
 from flipgraph.walks import Walker, search
-from flipgraph.walks._kernel import RING_Z3, RING_ZT, add, norm, walk
-from flipgraph.walks.packing import pack, unpack
+from flipgraph.walks._kernel import RING_Z3, RING_ZT, add_planes, lead, walk
+from flipgraph.walks.packing import check_packable, factor_words, pack, unpack
 from flipgraph.walks.pool import canonical_key
 
 RINGS = {"z3": RING_Z3, "zt": RING_ZT}
 
 
-def encode(values):
-    words = np.zeros(1, np.uint64)
-    for e, v in enumerate(values):
-        if v == 1:
-            words[0] |= np.uint64(1) << np.uint64(e)
-        elif v == -1:
-            words[0] |= np.uint64(1) << np.uint64(32 + e)
-    return words[0]
+#: Packed words per factor -> where the kernel stores the K entries of the random term lists
+#: (wide: two 64-entry plane pairs, entries on both sides of the border).
+POSITIONS = {2: (0, 1, 2, 3, 4, 5), 4: (0, 63, 64, 127, 5, 100)}
 
 
-def decode(word, k=6):
-    return [int((word >> np.uint64(e)) & np.uint64(1)) - int((word >> np.uint64(32 + e)) & np.uint64(1))
-            for e in range(k)]
+def encode(values, words=2):
+    """Entries in {-1, 0, 1} -> the packed factor (words uint64: + plane, − plane per 64 entries)."""
+    out = np.zeros(words, np.uint64)
+    for e, v in zip(POSITIONS[words], values):
+        if v:
+            out[2 * (e // 64) + (v < 0)] |= np.uint64(1) << np.uint64(e % 64)
+    return out
+
+
+def decode(factor, k=6):
+    outside = ~(encode([1] * 6, len(factor)) | encode([-1] * 6, len(factor)))
+    assert not np.any(factor & outside)                  # nothing but the entries is set
+    out = []
+    for e in POSITIONS[len(factor)][:k]:
+        bit = np.uint64(1) << np.uint64(e % 64)
+        out.append(int(bool(factor[2 * (e // 64)] & bit)) - int(bool(factor[2 * (e // 64) + 1] & bit)))
+    return out
 
 
 @pytest.mark.parametrize("seed", range(30))
 def test_plane_arithmetic_matches_integers(seed):
     rnd = np.random.default_rng(seed)
     x, y = rnd.integers(-1, 2, 6), rnd.integers(-1, 2, 6)
-    z3 = decode(add(encode(x), encode(y), RING_Z3))
-    assert [(a - b) % 3 for a, b in zip(z3, (x + y) % 3)] == [0] * 6
-    zt = add(encode(x), encode(y), RING_ZT)
-    if np.abs(x + y).max() > 1:
-        assert zt == np.uint64(0xFFFFFFFFFFFFFFFF)
-    else:
-        assert decode(zt) == list(x + y)
-    key = decode(norm(encode(x), RING_ZT))
-    assert key in (list(x), list(-x)) and (not any(key) or key[np.flatnonzero(key)[0]] == 1)
+    ex, ey = encode(x), encode(y)
+    p, n, over = add_planes(ex[0], ex[1], ey[0], ey[1], RING_Z3)
+    z3 = decode(np.array([p, n], np.uint64))
+    assert not over and [(a - b) % 3 for a, b in zip(z3, (x + y) % 3)] == [0] * 6
+    p, n, over = add_planes(ex[0], ex[1], ey[0], ey[1], RING_ZT)
+    assert over == (np.abs(x + y).max() > 1)
+    if not over:
+        assert decode(np.array([p, n], np.uint64)) == list(x + y)
+    nonzero = np.flatnonzero(x)
+    assert lead(ex[0], ex[1]) == (x[nonzero[0]] if len(nonzero) else 0)
 
 
 def random_walk(scheme, ring, moves, seed, plus_after=200):
@@ -50,7 +62,7 @@ def random_walk(scheme, ring, moves, seed, plus_after=200):
 
 
 @pytest.mark.parametrize("ring", ["z3", "zt"])
-@pytest.mark.parametrize("fmt", [(2, 2, 2), (2, 3, 4), (3, 3, 3)])
+@pytest.mark.parametrize("fmt", [(2, 2, 2), (2, 3, 4), (3, 3, 3), (2, 2, 17)])   # 2x2x17: wide
 def test_walks_keep_schemes_valid(ring, fmt):
     scheme = standard(*fmt)
     for seed in range(1, 4):
@@ -60,7 +72,7 @@ def test_walks_keep_schemes_valid(ring, fmt):
         assert verify(found)                         # zt: exactly over Z; z3: mod 3
         if ring == "zt":
             planes = F[:, :rank]
-            assert not np.any((planes & np.uint64(0xFFFFFFFF)) & (planes >> np.uint64(32)))
+            assert not np.any(planes[..., 0::2] & planes[..., 1::2])     # no entry both +1 and −1
             assert verify(found, "z")
 
 
@@ -70,15 +82,45 @@ def test_walks_from_a_non_trivial_scheme(ring):
     assert verify(unpack(F, rank, (3, 3, 3), ring)) and rank <= 23 + walked.plus
 
 
-def test_canonical_key_ignores_signs():
+@pytest.mark.parametrize("fmt", [(2, 2, 2), (2, 9, 9)])        # 2x9x9: 81 entries, two words
+def test_canonical_key_ignores_signs_and_order(fmt):
     s = classics.strassen()
+    if fmt != (2, 2, 2):                                 # a scheme with signs all over the place
+        F, rank, _ = random_walk(standard(*fmt), "zt", 20000, 3)
+        s = unpack(F, rank, fmt, "zt")
     t = s.copy()
     t.U[0] *= -1
     t.W[0] *= -1
     t.V[3] *= -1
     t.W[3] *= -1
-    keys = {canonical_key(pack(x, "zt", 7), 7, RING_ZT) for x in (s, t)}
+    t.U, t.V, t.W = t.U[::-1].copy(), t.V[::-1].copy(), t.W[::-1].copy()
+    keys = {canonical_key(pack(x, "zt", s.rank), s.rank, RING_ZT) for x in (s, t)}
     assert len(keys) == 1
+    u = s.copy()
+    u.W[-1] *= -1                                        # a different scheme: a different key
+    assert canonical_key(pack(u, "zt", s.rank), s.rank, RING_ZT) not in keys
+
+
+@pytest.mark.parametrize("ring", ["z2", "z3", "zt"])
+@pytest.mark.parametrize("fmt", [(3, 3, 3), (4, 4, 10), (2, 16, 16)])
+def test_pack_round_trip(ring, fmt):
+    rnd = np.random.default_rng(sum(fmt))
+    n, m, p = fmt
+    mats = [rnd.integers(-1, 2, (5, k)) for k in (n * m, m * p, n * p)]
+    scheme = Scheme(fmt, *[x % 2 if ring == "z2" else x % 3 if ring == "z3" else x for x in mats],
+                    ring)
+    F = pack(scheme, ring, 7)
+    assert F.shape == (3, 7, factor_words(fmt, ring)) and not F[:, 5:].any()
+    back = unpack(F, 5, fmt, ring)
+    modulus = {"z2": 2, "z3": 3, "zt": 4}[ring]                    # zt: exact ({-1, 0, 1})
+    assert all(np.array_equal(x % modulus, y % modulus)
+               for x, y in zip((back.U, back.V, back.W), mats))
+
+
+def test_formats_over_the_limit_are_refused():
+    with pytest.raises(SchemeError, match="257 entries; the packed kernel handles at most 256"):
+        check_packable((1, 257, 1), "zt")
+    check_packable((16, 16, 16), "zt")
 
 
 @pytest.mark.parametrize("ring", ["z3", "zt"])
@@ -194,17 +236,18 @@ def random_signed_terms(rnd, rank):
             return terms
 
 
+@pytest.mark.parametrize("words", [2, 4])
 @pytest.mark.parametrize("ring", ["z3", "zt"])
 @pytest.mark.parametrize("seed", range(40))
-def test_single_signed_flip_matches_reference(ring, seed):
+def test_single_signed_flip_matches_reference(ring, seed, words):
     rnd = np.random.default_rng(seed)
     terms = random_signed_terms(rnd, int(rnd.integers(4, 8)))
-    F = np.zeros((3, len(terms) + 2), np.uint64)
+    F = np.zeros((3, len(terms) + 2, words), np.uint64)
     for q, term in enumerate(terms):
-        F[:, q] = [encode(f) for f in term]
+        F[:, q] = [encode(f, words) for f in term]
     out = np.zeros(5, np.int64)
     rank = walk(F, len(terms), RINGS[ring], 0, 1, 0, len(terms), np.array([seed + 1], np.uint64),
-                out, np.zeros((3, 0), np.uint64))
+                out, np.zeros((3, 0, words), np.uint64))
     result = [tuple(tuple(decode(F[mode, q], K)) for mode in range(3)) for q in range(rank)]
     if out[2]:                                     # ZT: both λ overflowed, nothing changed
         assert ring == "zt" and out[0] == 0 and result == terms

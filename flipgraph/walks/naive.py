@@ -59,7 +59,7 @@ def minimize_naive(scheme: Scheme, *, rounds: int = 20, moves: int = 200_000,
     for _ in range(rounds):
         if time_limit and time.perf_counter() - start > time_limit:
             break
-        F = np.zeros((3, rank + 2), np.uint64)
+        F = np.zeros((3, rank + 2, best.shape[2]), np.uint64)
         F[:, :rank] = best[:, :rank]
         walked = walker.walk(F, rank, max_moves=moves, plus_after=plus_after,
                              max_rank=rank + 2 if plus_after else rank, keep_best=True)

@@ -27,20 +27,20 @@ _COUNTERS = ("flips", "plus", "walks", "restarts", "walks_at_level", "flips_at_s
 
 
 def canonical_key(F: np.ndarray, rank: int, ring: str = "z2") -> bytes:
-    """Bytes identifying the packed scheme up to term order and, over Z3/ZT, the signs of each
-    term's factors (a and b made sign-normal, c takes the signs)."""
+    """Bytes identifying the packed scheme (all words) up to term order and, over Z3/ZT, the signs
+    of each term's factors (a and b made sign-normal, c takes the signs)."""
     terms = F[:, :rank].copy()
     if ring != "z2":
+        swap = np.arange(F.shape[2]) ^ 1                   # word w of −x is word w ^ 1 of x
         for mode in (0, 1):
-            low_plane = terms[mode] & np.uint64(0xFFFFFFFF)
-            high_plane = terms[mode] >> np.uint64(32)
-            both = low_plane | high_plane
+            plus, minus = terms[mode][:, 0::2], terms[mode][:, 1::2]
+            both = plus | minus
             lowest = both & (~both + np.uint64(1))
-            flip = (high_plane & lowest) != 0
+            first = np.argmax(both != 0, axis=1)           # the word holding the lowest entry
+            flip = (minus & lowest)[np.arange(rank), first] != 0
             for target in (mode, 2):
-                swapped = (terms[target] >> np.uint64(32)) | (terms[target] << np.uint64(32))
-                terms[target] = np.where(flip, swapped, terms[target])
-    order = np.lexsort(terms[::-1])
+                terms[target][flip] = terms[target][flip][:, swap]
+    order = np.lexsort(terms.transpose(1, 0, 2).reshape(rank, 3 * F.shape[2]).T[::-1])
     return terms[:, order].tobytes()
 
 

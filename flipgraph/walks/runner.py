@@ -117,7 +117,7 @@ def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] 
     workers = [dict(worker=w, rank=rank0, best_rank=rank0, flips=0, walks=0, pool_size=1)
                for w in range(settings.workers)]
     best = {"F": F0, "rank": rank0}
-    warm_up()
+    warm_up(F0.shape[2])
     t0 = time.perf_counter()
     last_publish = [t0]
 

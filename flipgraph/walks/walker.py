@@ -20,9 +20,6 @@ import numpy as np
 from ._kernel import walk as _kernel_walk
 from .packing import RING_CODES
 
-_NO_BEST = np.zeros((3, 0), np.uint64)
-
-
 class WalkResult(NamedTuple):
     """What one walk did. The packed array walked on holds the final scheme in terms 0..rank-1."""
 
@@ -72,7 +69,7 @@ class Walker:
         fewest nonzeros. Terms at and after the final rank are garbage."""
         if max_rank is None:
             max_rank = F.shape[1]
-        best = np.zeros_like(F) if keep_best else _NO_BEST
+        best = np.zeros_like(F) if keep_best else np.zeros((3, 0, F.shape[2]), np.uint64)
         final = _kernel_walk(F, rank, self._code, target_rank, max_moves, plus_after, max_rank,
                              self._rng, self._out, best)
         flips, plus, rejected, best_nonzeros, best_rank = self._out.tolist()
@@ -80,9 +77,9 @@ class Walker:
                           best[:, :best_rank].copy() if keep_best else None)
 
 
-def warm_up() -> None:
-    """Compile (or load from numba's disk cache) the kernel before any clock starts; forked
-    workers inherit the compiled code."""
-    F = np.zeros((3, 4), np.uint64)
-    F[:, :2] = [[1, 1], [1, 2], [1, 2]]        # the standard 1x1x2 scheme
+def warm_up(words: int = 1) -> None:
+    """Compile (or load from numba's disk cache) the kernel for factors of ``words`` uint64 words
+    before any clock starts; forked workers inherit the compiled code."""
+    F = np.zeros((3, 4, words), np.uint64)
+    F[:, :2, 0] = [[1, 1], [1, 2], [1, 2]]     # the standard 1x1x2 scheme
     Walker("z2", 1).walk(F, 2, max_moves=1)
