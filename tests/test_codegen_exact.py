@@ -181,10 +181,11 @@ def test_python_ints_exact(levels):
         assert all(type(x) is int for x in C.flat)
 
 
-@pytest.mark.parametrize("p", [2, 2 ** 26 - 5, 2 ** 31 - 1, 2 ** 61 - 1])
+@pytest.mark.parametrize("p", [2, 2 ** 26 - 5, 2 ** 31 - 1, 2 ** 61 - 1, 2 ** 89 - 1])
 def test_galois_large_primes_exact(p):
-    """Limbs past 2^26, Horner's rule mod p past 2^63 for the sum, on random and extreme entries
-    (all p − 1, all (p + 1)/2, the most negative centred representative); against Python ints."""
+    """Limbs past 2^26, Horner's rule mod p past 2^63 for the sum, Python ints past 2^63 (galois
+    object arrays), on random and extreme entries (all p − 1, all (p + 1)/2, the most negative
+    centred representative); against Python ints."""
     galois = pytest.importorskip("galois")
     field = galois.GF(p)
     B = field.Random((40, 17), seed=2)
