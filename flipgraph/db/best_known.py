@@ -99,19 +99,21 @@ class BestKnown:
             self._keep(record)
 
     def _keep(self, record: Record) -> bool:
-        """Hold ``record`` if it beats ours for its target and ring: a lower rank, or the same
-        rank with fewer naive or reduced additions (then the fewest of each are kept, the first
-        source stays). True when something improved."""
-        held = self._best.get((record.target, record.ring))
-        if held is None or record.rank < held.rank:
-            self._best[(record.target, record.ring)] = record
-            return True
-        if record.rank > held.rank:
+        """Hold ``record`` if it beats the best we hold valid over its ring: a lower rank, or the
+        same rank with fewer naive or reduced additions (then the fewest of each are kept with
+        the first source). True when it did."""
+        key = (record.target, record.ring)
+        best = self.best(record.target, record.ring)
+        if best is not None and (record.rank > best.rank or record.rank == best.rank and not (
+                _fewer(record.additions, best.additions)
+                or _fewer(record.reduced_additions, best.reduced_additions))):
             return False
-        best = replace(held, additions=_fewest(held.additions, record.additions),
-                       reduced_additions=_fewest(held.reduced_additions, record.reduced_additions))
-        self._best[(record.target, record.ring)] = best
-        return best != held
+        held = self._best.get(key)
+        if held is not None and held.rank == record.rank:
+            record = replace(held, additions=_fewest(held.additions, record.additions),
+                             reduced_additions=_fewest(held.reduced_additions, record.reduced_additions))
+        self._best[key] = record
+        return True
 
     @property
     def records(self) -> list[Record]:
@@ -143,6 +145,10 @@ class BestKnown:
 
     def __len__(self) -> int:
         return len(self._best)
+
+
+def _fewer(new: int | None, old: int | None) -> bool:
+    return new is not None and (old is None or new < old)
 
 
 def _fewest(a: int | None, b: int | None) -> int | None:
