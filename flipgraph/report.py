@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 import html
+import importlib.util
 import json
 import os
 import shutil
@@ -98,14 +99,11 @@ class _Page:
         self.downloads: dict[str, list[tuple[str, str]]] = {}     # hash -> [(label, href)]
         self.figure_note = ""
         self.plots = None
-        if figures:
-            try:
-                import matplotlib  # noqa: F401  (the figures need it)
-
-                from . import plots
-                self.plots = plots
-            except ImportError:
-                self.figure_note = 'No figures: they need matplotlib (pip install "flipgraph[plot]").'
+        if figures and importlib.util.find_spec("matplotlib") is None:
+            self.figure_note = 'No figures: they need matplotlib (pip install "flipgraph[plot]").'
+        elif figures:
+            from . import plots
+            self.plots = plots
         (build / "schemes").mkdir()
         (build / "figures").mkdir()
 
