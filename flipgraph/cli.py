@@ -52,9 +52,9 @@ def main():
 
 
 def _register() -> None:
-    from .commands import codegen, db, files, ft, lift, meta, reduce, search
+    from .commands import codegen, db, files, ft, lift, meta, reduce, search, warmup
 
-    for module in (files, search, lift, reduce, db, meta, codegen, ft):
+    for module in (files, search, lift, reduce, db, meta, codegen, ft, warmup):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -32,7 +32,7 @@ from .scheme import Scheme
 from .tensors import parse_target
 
 __all__ = ["Resolved", "resolve", "resolve_all", "load_recipe", "RECIPE_KEYS", "SearchJob",
-           "run_search_job", "scheme_files", "read_for_import", "import_files"]
+           "run_search_job", "scheme_files", "read_for_import", "import_files", "add_runs"]
 
 
 # --------------------------------------------------------------------------- which scheme
@@ -361,3 +361,56 @@ def collect_alternatives(start: Resolved, count: int, *, ring: str | None = None
         job.new = sum(added for _, added in database.add_many([(s, meta) for s in found]))
         job.saved_to = str(database.path)
     return job
+
+
+# --------------------------------------------------------------------------- run folders
+@dataclass
+class RunAdded:
+    """What ``db add`` did with one scheme of a run folder: ``added`` (stored now), ``known`` (the
+    same scheme was stored), or neither (held back by ``improvements_only``: ``beaten_by`` is the
+    stored entry at least as good)."""
+
+    file: Path
+    scheme: Scheme
+    added: bool = False
+    known: bool = False
+    beaten_by: object = None           # db.Entry
+
+
+def add_runs(database, runs, *, improvements_only: bool = False) -> list[RunAdded]:
+    """Store the results of search output folders (OUT/best.json, OUT/lifted.json; see
+    :func:`flipgraph.db.runs.read_run`) in ``database`` with the search's provenance, the folder
+    and its log. ``improvements_only``: store a scheme only when the database (as it was before
+    the call) holds nothing as good for its target and ring — a lower rank, or the same rank with
+    fewer naive additions in the same format, is an improvement."""
+    from .db.runs import read_run
+
+    results = [found for run in runs for found in read_run(run)]
+    answers, items = [], []
+    for found in results:
+        beaten_by = _as_good(database, found.scheme) if improvements_only else None
+        answers.append(RunAdded(found.file, found.scheme, beaten_by=beaten_by))
+        if beaten_by is None:
+            items.append((len(answers) - 1, (found.scheme, found.provenance)))
+    if items:
+        stored = database.add_many([item for _, item in items])
+        for (position, _), (_, added) in zip(items, stored):
+            answers[position].added, answers[position].known = added, not added
+    return answers
+
+
+def _as_good(database, scheme: Scheme):
+    """The best stored entry valid over ``scheme``'s ring that is at least as good (rank, then
+    naive additions in the same format), or None."""
+    from .additions import naive_additions
+
+    held = database.query(scheme.target, ring=scheme.ring.name)
+    if not held:
+        return None
+    if held[0].rank != scheme.rank:
+        return held[0] if held[0].rank < scheme.rank else None
+    same = [e for e in held if e.rank == scheme.rank and e.target == scheme.target.id]
+    if not same:
+        return held[0]
+    fewest = min(same, key=lambda e: e.naive_additions)
+    return fewest if fewest.naive_additions <= naive_additions(scheme).total else None

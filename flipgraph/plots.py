@@ -1,5 +1,6 @@
 """Figures of search runs from their logs (``OUT/log.jsonl``): rank against time for one or many
-runs, and the time-to-rank summary across runs. Needs matplotlib (``pip install "flipgraph[plot]"``).
+runs, and the time-to-rank summary across runs; and ω per format for a catalogue report. Needs
+matplotlib (``pip install "flipgraph[plot]"``).
 
 A log is JSON lines: an optional first record ``{"header": {...}}`` (target, ring, settings, seed,
 ...) then progress records with at least ``time`` (s), ``flips`` and ``best_rank``.
@@ -10,6 +11,7 @@ A log is JSON lines: an optional first record ``{"header": {...}}`` (target, rin
 from __future__ import annotations
 
 import json
+import math
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +19,7 @@ from pathlib import Path
 from . import atomic
 from .errors import FlipgraphError
 
-__all__ = ["RunLog", "read_log", "rank_plot", "time_to_rank_plot", "times_to_rank", "FORMATS"]
+__all__ = ["RunLog", "read_log", "rank_plot", "time_to_rank_plot", "times_to_rank", "omega_plot", "FORMATS"]
 
 #: File types the figures can be written as (by suffix).
 FORMATS = (".png", ".svg", ".pdf")
@@ -178,5 +180,34 @@ def time_to_rank_plot(paths, output, *, ranks: list[int] | None = None, title: s
     ax.grid(True, alpha=0.3, which="both")
     ax.legend(fontsize="small")
     _save(fig, output, dpi)
+    plt.close(fig)
+    return output
+
+
+def omega_plot(points, output, *, title: str | None = None, dpi: int = 150) -> Path:
+    """ω = 3·log(rank)/log(nmp) per format: ours beside the best known. ``points``: (label,
+    ω ours or None, ω best known or None) in the order to draw. Returns the file written."""
+    output = _check_output(output)
+    points = list(points)
+    if not points:
+        raise FlipgraphError("no formats to plot")
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(max(6.4, 0.32 * len(points) + 1.5), 4.2))
+    xs = range(len(points))
+    for index, name, marker, style in ((2, "best known", "x", {"color": "tab:red"}),
+                                       (1, "ours (valid over Q)", "o",
+                                        {"facecolors": "none", "edgecolors": "tab:blue"})):
+        shown = [(x, p[index]) for x, p in zip(xs, points) if p[index] is not None]
+        if shown:
+            ax.scatter(*zip(*shown), marker=marker, label=name, s=36, **style)
+    ax.axhline(3 * math.log(7) / math.log(8), color="grey", linestyle=":", linewidth=1,
+               label="Strassen 2.807")
+    ax.set_xticks(list(xs), [p[0] for p in points], rotation=60, ha="right", fontsize="small")
+    ax.set_ylabel("ω = 3·log(rank) / log(nmp)")
+    ax.set_title(title or "exponent per format: ours and the best known")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(output, dpi=dpi)
     plt.close(fig)
     return output

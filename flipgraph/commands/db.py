@@ -1,5 +1,5 @@
-"""Verbs of the flipgraph CLI: ``flipgraph db list|show|best|import|export|stats|check|compare``
-and ``build-catalogue`` — the scheme database (:mod:`flipgraph.db`).
+"""Verbs of the flipgraph CLI: ``flipgraph db list|show|best|import|export|stats|check|compare|
+best-known`` and ``build-catalogue`` — the scheme database (:mod:`flipgraph.db`).
 
 Every verb takes ``--db PATH`` (default: $FLIPGRAPH_DB, else the user database in the platform's
 data folder) and reads the shipped catalogue under it unless ``--no-catalogue``; writes go to
@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from ..db import (CHAR0_RINGS, Database, Entry, best_known, build_catalogue, default_database,
-                  resolve_target, shipped_path, usable_rings)
+                  resolve_target, shipped_path)
 from ..errors import FlipgraphError
 from ..rings import RINGS
 
@@ -69,6 +69,8 @@ def db_group():
       flipgraph db list 3x3x3 --ring z2       # also the schemes valid mod 2 only
       flipgraph db import ../shared/anchors   # files or whole folders, any supported format
       flipgraph db compare                    # our best ranks beside the best known ones
+      flipgraph db add runs/333               # a search's output folder, with its provenance
+      flipgraph db report -o report/          # a browsable HTML catalogue
     """
 
 
@@ -204,6 +206,34 @@ def import_cmd(db, paths, ring, strict):
                f"already stored, {len(report.skipped)} file(s)/scheme(s) skipped")
 
 
+@db_group.command("add")
+@click.argument("runs", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--save-improvements-only", is_flag=True,
+              help="store a scheme only if the database holds nothing as good for its target and "
+              "ring (lower rank, or same rank with fewer naive additions)")
+@_db_options
+def add_cmd(db, runs, save_improvements_only):
+    """Store the results of search output folders (flipgraph search --out RUN): RUN/best.json
+    and RUN/lifted.json, each verified, with the search's provenance, the folder and its log
+    (RUN/log.jsonl, which `db report` plots).
+
+    \b
+    Example:
+      flipgraph search 3x3x3 --target-rank 23 --lift z --no-save --out runs/333
+      flipgraph db add runs/333 --save-improvements-only
+    """
+    from ..pipeline import add_runs
+
+    for answer in add_runs(db, runs, improvements_only=save_improvements_only):
+        what = f"{answer.file}: {answer.scheme.target.label} rank {answer.scheme.rank} over {answer.scheme.ring.name}"
+        if answer.beaten_by is not None:
+            held = answer.beaten_by
+            click.echo(f"{what}: not stored, the database holds rank {held.rank} over {held.ring} "
+                       f"({held.hash[:12]}, {held.naive_additions} additions)")
+        else:
+            click.echo(f"{what}: {'added to ' + str(db.path) if answer.added else 'already stored'}")
+
+
 @db_group.command("export")
 @click.argument("fmt", required=False, metavar="[TARGET]")
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
@@ -289,40 +319,123 @@ def check_cmd(db):
 
 @db_group.command("compare")
 @click.option("--catalogue", "table_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="best known ranks in the fmm_sota.json layout (default: the shipped table)")
+              help="a best-known table file (flipgraph's, fmm_sota.json or FastMatrixMultiplication's "
+              "status.json layout; default: see `flipgraph db best-known`)")
 @click.option("--max-dim", type=int, default=6, show_default=True, help="largest dimension listed")
-@click.option("--only-ours", is_flag=True, help="only formats for which we store a scheme")
+@click.option("--only-ours", is_flag=True, help="only targets for which we store a scheme")
 @_db_options
 def compare_cmd(db, table_path, max_dim, only_ours):
-    """Our best rank per ring beside the best known rank, per format (n ≤ m ≤ p).
+    """Our best rank per ring beside the best known rank per ring, per target (formats as
+    n ≤ m ≤ p), with ω and additions.
 
-    A scheme counts for every permutation of its format; a zt scheme counts for every ring,
-    z for z and q. GAP = our best in characteristic 0 (column Q) − best known; the table of
-    known ranks covers characteristic 0 (a Z2 rank below it is valid mod 2 only).
+    \b
+    OURS     our best rank valid over Z2, Z3, ZT, Z, Q (a zt scheme counts for every ring, z for
+             z, q, z2, z3; a scheme counts for every permutation of its format)
+    KNOWN    the best known rank over Z2, ZT, Z, Q, with [n] naming the record's source below
+    GAP      our Q rank − the known Q rank
+    ω        3·log(rank)/log(nmp) of our Q rank and of the known Q rank
+    ADD      naive additions (reduced in brackets) of our best Q scheme / the fewest known at
+             the known Q rank
 
-    Example: flipgraph db compare --catalogue ../shared/anchors/fmm_sota.json --max-dim 5
+    Example: flipgraph db compare --max-dim 4 ; flipgraph db compare --catalogue status.json
     """
-    table, source = best_known(table_path)
-    rings = ["z2", "z3", "zt", "z", "q"]
-    ours: dict[tuple[int, int, int], dict[str, int]] = {}
-    for e in db.entries():
-        if e.format is None:                   # not a matrix multiplication
-            continue
-        key = tuple(sorted(e.format))
-        for ring in rings:
-            if e.ring in usable_rings(ring):
-                best = ours.setdefault(key, {})
-                best[ring] = min(best.get(ring, e.rank), e.rank)
-    formats = sorted(f for f in set(table) | set(ours) if max(f) <= max_dim and (f in ours or not only_ours))
-    rows = [["FORMAT", *(r.upper() for r in rings), "KNOWN", "GAP"]]
-    for f in formats:
-        mine = ours.get(f, {})
-        known = table.get(f)
-        gap = "" if "q" not in mine or known is None else f"{mine['q'] - known:+d}"
-        rows.append(["x".join(map(str, f)), *(str(mine.get(r, "-")) for r in rings),
-                     str(known if known is not None else "?"), gap])
-    click.echo(f"best known ranks: {source}")
-    _table(rows)
+    from ..db.compare import KNOWN_RINGS, OUR_RINGS, format_additions, standings
+
+    table = best_known(table_path)
+    rows = standings(db, table, max_dim=max_dim, only_ours=only_ours)
+    notes: dict[str, int] = {}
+    lines = [["TARGET", *(f"OURS {r.upper()}" if i == 0 else r.upper() for i, r in enumerate(OUR_RINGS)),
+              *(f"KNOWN {r.upper()}" if i == 0 else r.upper() for i, r in enumerate(KNOWN_RINGS)),
+              "GAP", "ω OURS", "ω KNOWN", "ADD OURS", "ADD KNOWN"]]
+    for row in rows:
+        known = []
+        for ring in KNOWN_RINGS:
+            rec = row.known.get(ring)
+            known.append("-" if rec is None else f"{rec.rank}[{notes.setdefault(rec.source, len(notes) + 1)}]")
+        ours_q, known_q = row.ours.get("q"), row.known.get("q")
+        lines.append([row.label, *(str(row.ours[r].rank) if r in row.ours else "-" for r in OUR_RINGS),
+                      *known, "" if row.gap is None else f"{row.gap:+d}",
+                      _fmt_omega(row.omega()), _fmt_omega(row.omega(known=True)),
+                      format_additions(ours_q.naive_additions, ours_q.reduced_additions) if ours_q else "",
+                      format_additions(known_q.additions, known_q.reduced_additions) if known_q else ""])
+    click.echo(f"best known: {table.path}")
+    for source in table.sources:
+        click.echo(f"  {source}")
+    _table(lines)
+    for source, number in notes.items():
+        click.echo(f"[{number}] {source}")
+
+
+def _fmt_omega(value: float | None) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
+@db_group.command("best-known")
+@click.option("--refresh", "files", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="merge this catalogue file into your table (repeatable): flipgraph's layout, "
+              "fmm_sota.json or FastMatrixMultiplication's schemes/status.json")
+@click.option("--reset", is_flag=True, help="delete your table (the shipped one is used again)")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="write the merged table here instead of your data folder")
+def best_known_cmd(files, reset, out):
+    """Show or refresh the table of best known ranks that `compare` and `report` use.
+
+    The table in use is yours (best_known.json next to your database: $FLIPGRAPH_DB's folder,
+    else ~/.local/share/flipgraph) when it exists, else the one shipped with flipgraph. --refresh
+    merges catalogue files into it: a record is taken when its rank is lower, or its addition
+    count at the same rank; records are never raised (use --reset to start over).
+
+    \b
+    Example:
+      git clone https://github.com/dronperminov/FastMatrixMultiplication fmm
+      flipgraph db best-known --refresh fmm/schemes/status.json
+      flipgraph db best-known --refresh ../shared/anchors/fmm_sota.json
+    """
+    from ..db.best_known import read_table, user_table_path, write_table
+
+    mine = user_table_path()
+    if reset:
+        mine.unlink(missing_ok=True)
+        click.echo(f"removed {mine}; using the shipped table")
+    if files:
+        table = best_known()
+        for file in files:
+            incoming = read_table(file)
+            taken = table.merge(incoming)
+            click.echo(f"{file}: {len(incoming)} record(s), {taken} improved the table")
+        click.echo(f"wrote {write_table(table, out or mine)}")
+    table = best_known(out) if out and files else best_known()
+    targets = table.targets()
+    click.echo(f"in use: {table.path} — {len(table)} record(s), {len(targets)} target(s)")
+    for source in table.sources:
+        click.echo(f"  {source}")
+
+
+@db_group.command("report")
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="folder for the report (new, empty, or an earlier report, which is replaced)")
+@click.option("--catalogue", "table_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="a best-known table file (default: see `flipgraph db best-known`)")
+@click.option("--no-figures", is_flag=True, help="leave the figures out (faster; no matplotlib needed)")
+@_db_options
+def report_cmd(db, output, table_path, no_figures):
+    """Write a static HTML catalogue of the database, readable offline: every target with our
+    best rank per ring beside the best known (with sources), gap, ω, additions, stability,
+    provenance, each scheme to download in every format flipgraph writes (native .json,
+    Perminov .json, .txt listing, .exp), the ω figure and the rank-against-time figure of every
+    scheme whose search log is known (`flipgraph db add RUN/` records it).
+
+    Open OUTPUT/index.html in a browser. The folder is built aside and swapped in whole.
+
+    Example: flipgraph db report -o report/ ; flipgraph db report --db my.h5 --no-catalogue -o r/
+    """
+    from ..report import write_report
+
+    index = write_report(db, output, table=best_known(table_path) if table_path else None,
+                         figures=not no_figures,
+                         progress=lambda label: click.echo(f"  {label}", err=True))
+    click.echo(f"wrote {index}")
 
 
 @db_group.command("build-catalogue")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import FlipgraphError
+from .runs import read_run
 from .store import Database, shipped_path
 
 
@@ -14,17 +14,11 @@ def build_catalogue(path: str | Path | None = None, runs=()) -> list[tuple[str, 
     each folder in ``runs`` contributes its lifted.json (else best.json) with the search's own
     provenance (recipe, seed, engine, date). Only searches made by this engine are accepted.
     Idempotent."""
-    from .. import io
     from ..classics import CLASSICS
 
     items = [(make(), {"source": f"flipgraph.classics.{name}", "method": "hand-written"})
              for name, make in CLASSICS.items()]
     for run in runs:
-        run = Path(run)
-        file = run / "lifted.json" if (run / "lifted.json").exists() else run / "best.json"
-        scheme, meta = io.load_with_meta(file)
-        if meta.get("source") != "flipgraph search":
-            raise FlipgraphError(f"{file}: not the result of a flipgraph search; the shipped "
-                                 f"catalogue holds only schemes this engine found")
-        items.append((scheme, {**meta, "method": "search" + (" + lift" if "lifted" in meta else "")}))
+        results = read_run(run, located=False)
+        items.append((results[-1].scheme, results[-1].provenance))     # lifted.json, else best.json
     return Database(path or shipped_path()).add_many(items)

@@ -160,7 +160,7 @@ def read_provenance(f: h5py.File, key: str) -> dict:
 
 
 def _read_target(f: h5py.File, ident: str, source: str) -> tensors.Target:
-    if ident.startswith("mm:"):
+    if not ident.startswith("user:"):              # mm:NxMxP, gt:4, ...: named completely by the id
         return tensors.from_id(ident)
     if "targets" not in f or ident not in f["targets"]:
         raise FlipgraphError(f"{source}: target {ident} is not defined in /targets")
