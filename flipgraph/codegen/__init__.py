@@ -10,10 +10,11 @@ Modules: :mod:`.emit` (one recursion step from an SLP), :mod:`.runtime` (driver,
 copied into every generated module), :mod:`.source` (the standalone module), :mod:`.library`
 (disk cache, names, :func:`multiply`), :mod:`.tune` (this machine's cutoffs).
 """
-from .library import cache_dir, multiply, routine, routine_for
+from .cutoffs import cache_dir, tuned_cutoffs
+from .library import multiply, routine, routine_for
 from .runtime import release
 from .source import load_source, module_source, slp_of
-from .tune import tune, tuned_cutoffs
+from .tune import tune
 
 __all__ = ["multiply", "routine", "routine_for", "module_source", "load_source", "slp_of",
            "tune", "tuned_cutoffs", "cache_dir", "release"]

@@ -9,7 +9,6 @@ best scheme of a format valid over Z (``mm333``; digits only, so formats up to 9
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from pathlib import Path
 
@@ -19,18 +18,11 @@ from ..errors import FlipgraphError, OperandError
 from ..scheme import Scheme, parse_format
 from ..slp import SLP
 from . import runtime
+from .cutoffs import cache_dir, tuned_cutoffs
 from .source import VERSION, load_source, module_source
 
 _LOADED: dict = {}
 _NAME = re.compile(r"mm([1-9])([1-9])([1-9])$")
-
-
-def cache_dir() -> Path:
-    """The folder of flipgraph's caches (routines and the tuned cutoffs)."""
-    if os.environ.get("FLIPGRAPH_CACHE"):
-        return Path(os.environ["FLIPGRAPH_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "flipgraph"
 
 
 def names() -> list[str]:
@@ -57,8 +49,6 @@ def routine(name: str):
 
 def routine_for(program: Scheme | SLP, name: str):
     """The generated module of a scheme (or SLP), cached on disk by its canonical hash."""
-    from .tune import tuned_cutoffs
-
     scheme = program.to_scheme() if isinstance(program, SLP) else program
     cutoffs = tuned_cutoffs()       # the runtime's text too: an edited runtime is regenerated
     tag = hashlib.sha256(repr(sorted(cutoffs.items())).encode()
@@ -135,8 +125,6 @@ def multiply(A, B, scheme="best", levels=None, cutoff=None, out=None):
     >>> bool((flipgraph.multiply(A, B, levels=1) == A @ B).all())
     True
     """
-    from .tune import tuned_cutoffs
-
     specs = scheme if isinstance(scheme, (list, tuple)) else [scheme]
     steps = [step_for(s) for s in specs]
     if cutoff is None:

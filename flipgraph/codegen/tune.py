@@ -14,29 +14,14 @@ from __future__ import annotations
 import json
 import time
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 
 from ..atomic import write_text
+from .cutoffs import cutoffs_path, tuned_cutoffs  # noqa: F401  (tuned_cutoffs: kept importable here)
 
 #: kind -> (first size, last size measured by default)
 SIZES = {"float": (256, 2048), "object": (8, 64), "gf": (256, 2048)}
-
-
-def cutoffs_path() -> Path:
-    from .library import cache_dir
-
-    return cache_dir() / "cutoffs.json"
-
-
-def tuned_cutoffs() -> dict:
-    """kind -> cutoff as stored by :func:`tune` ({} when the machine was never tuned)."""
-    try:
-        data = json.loads(cutoffs_path().read_text())
-        return {k: int(v) for k, v in data["cutoffs"].items()}
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
 
 
 def _operands(kind: str, s: int, rng):

@@ -11,7 +11,8 @@ from .. import io
 from ..atomic import write_text
 from ..classics import CLASSICS
 from ..codegen import module_source, tune
-from ..codegen.tune import SIZES, cutoffs_path, tuned_cutoffs
+from ..codegen.cutoffs import cutoffs_path, tuned_cutoffs
+from ..codegen.tune import SIZES
 from ..errors import FlipgraphError
 from ..scheme import parse_format
 
