@@ -11,6 +11,10 @@ Public API::
     search, SearchResult      flip-graph random walks (flipgraph.walks)
     multiply                  C = A·B by generated Strassen-like routines (flipgraph.codegen)
 """
+from . import _numba_cache
+
+_numba_cache.configure()          # first: before any numba kernel is compiled or loaded
+
 from . import classics
 from ._version import __version__
 from .errors import FlipgraphError, FormatError, SchemeError
