@@ -20,7 +20,8 @@ _KERNEL_FOLDERS = (_PACKAGE, _PACKAGE / "walks")
 
 def user_cache_dir(environ=os.environ) -> Path:
     """``$XDG_CACHE_HOME/flipgraph/numba``, default ``~/.cache/flipgraph/numba``."""
-    base = environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    home = environ.get("HOME") or os.path.expanduser("~")
+    base = environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache")
     return Path(base) / "flipgraph" / "numba"
 
 

@@ -110,7 +110,8 @@ def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_
     Starts from the standard algorithm (or --from FILE), takes random flips, reduces whenever
     possible, and keeps pools of distinct schemes per rank. The best scheme is verified, written
     to OUT/best.json, and its progress to OUT/log.jsonl (draw it with `flipgraph plot`).
-    Ctrl-C stops cleanly and keeps the best scheme found so far.
+    Ctrl-C stops cleanly and keeps the best scheme found so far; OUT/checkpoint.json lets
+    `--resume OUT` continue a stopped or killed search, here or on a Dask cluster (--scheduler).
 
     \b
     Examples:

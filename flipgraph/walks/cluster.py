@@ -17,6 +17,7 @@ elsewhere from the same input state. A cluster worker process runs one chunk at 
 from __future__ import annotations
 
 import time
+import uuid
 
 from ..errors import FlipgraphError
 from .pool import PoolStrategy
@@ -83,9 +84,11 @@ class DaskExecutor:
         return sum(self.workers().values())
 
     def describe(self) -> dict:
+        """The cluster now (``workers``: addresses) and the workers that ran chunks so far."""
         workers = self.workers()
         return {"kind": "dask", "scheduler": self.address, "chunk": self.chunk,
-                "workers": sorted(workers), "threads": sum(workers.values())}
+                "workers": sorted(workers), "threads": sum(workers.values()),
+                "ran_chunks": sorted(self.used)}
 
     def run(self, strategies, time_limit, on_report, on_state=None, state_every=10.0) -> None:
         from distributed import TimeoutError as DaskTimeout
@@ -97,6 +100,7 @@ class DaskExecutor:
         reports = [s.report() for s in strategies]
         chunks = [0] * len(strategies)
         pending: dict = {}
+        run_id = uuid.uuid4().hex[:12]            # task keys unique across searches and clients
 
         def submit(w: int) -> None:
             seconds = self.chunk
@@ -106,7 +110,7 @@ class DaskExecutor:
                     return
             chunks[w] += 1
             future = self.client.submit(run_chunk, states[w], seconds, pure=False,
-                                        key=f"flipgraph-walker{w}-chunk{chunks[w]}-{id(self):x}")
+                                        key=f"flipgraph-walker{w}-chunk{chunks[w]}-{run_id}")
             pending[future] = w
 
         for w, strategy in enumerate(strategies):

@@ -107,7 +107,8 @@ def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] 
                resume: Checkpoint | None = None, note: dict | None = None) -> SearchResult:
     """Run the search described by ``settings``; ``on_progress`` receives a dict every ~0.5 s
     (elapsed, flips, best_rank, per-worker ranks and pool sizes), ``log_path`` gets a header (the
-    settings and the backend) then the same as JSON lines. ``executor`` runs the workers (default:
+    settings and the backend) then the same as JSON lines (the last one, ``final``, says the backend
+    again: on a cluster, which workers ran chunks). ``executor`` runs the workers (default:
     inline for one worker, else one process per worker). Every new best is verified here before it
     is kept (one that fails is dropped and logged).
 
@@ -118,25 +119,7 @@ def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] 
     (``SearchSettings(target=resume.target, **resume.settings)``, the time limit may be changed),
     the log is appended to and its times go on from the checkpoint's."""
     settings.check()
-    if resume is None:
-        start = settings.start if settings.start is not None else standard(settings.target)
-        start = start.over(settings.ring)
-        if not verify(start):
-            raise FlipgraphError(f"the start scheme is not valid over {settings.ring}")
-        F0 = pack(start, settings.ring, start.rank + PLUS_HEADROOM + 1)
-        walkers = strategies(settings, F0, start.rank)
-        best = {"F": F0, "rank": start.rank, "scheme": start}
-        elapsed0 = 0.0
-    else:
-        if len(resume.states) != settings.workers:
-            raise FlipgraphError(f"the checkpoint holds {len(resume.states)} workers, the settings "
-                                 f"ask for {settings.workers}")
-        walkers = [PoolStrategy.from_state(state) for state in resume.states]
-        scheme = unpack(resume.best, resume.best_rank, settings.target, settings.ring)
-        if not verify(scheme):
-            raise FlipgraphError("the checkpoint's best scheme does not verify; not resuming")
-        best = {"F": resume.best, "rank": resume.best_rank, "scheme": scheme}
-        elapsed0 = resume.elapsed
+    walkers, best, elapsed0 = _begin(settings, resume)
     if executor is None:
         executor = InlineExecutor() if settings.workers == 1 else ProcessExecutor()
     backend = executor.describe()
@@ -206,7 +189,7 @@ def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] 
     except KeyboardInterrupt:
         interrupted = True          # Ctrl-C: stop cleanly, keep the best scheme seen
     finally:
-        publish(final=True)
+        publish(final=True, backend=executor.describe())
         if log:
             log.close()
         if checkpoint_path:
@@ -216,3 +199,23 @@ def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] 
                         flips=sum(w["flips"] for w in workers),
                         walks=sum(w["walks"] for w in workers), workers=workers,
                         interrupted=interrupted)
+
+
+def _begin(settings: SearchSettings, resume: Checkpoint | None):
+    """The workers' strategies, the best scheme so far ({"F", "rank", "scheme"}, verified) and
+    the seconds already searched: fresh from the start scheme, or from the checkpoint."""
+    if resume is None:
+        start = settings.start if settings.start is not None else standard(settings.target)
+        start = start.over(settings.ring)
+        if not verify(start):
+            raise FlipgraphError(f"the start scheme is not valid over {settings.ring}")
+        F0 = pack(start, settings.ring, start.rank + PLUS_HEADROOM + 1)
+        return strategies(settings, F0, start.rank), {"F": F0, "rank": start.rank, "scheme": start}, 0.0
+    if len(resume.states) != settings.workers:
+        raise FlipgraphError(f"the checkpoint holds {len(resume.states)} workers, the settings "
+                             f"ask for {settings.workers}")
+    scheme = unpack(resume.best, resume.best_rank, settings.target, settings.ring)
+    if not verify(scheme):
+        raise FlipgraphError("the checkpoint's best scheme does not verify; not resuming")
+    return ([PoolStrategy.from_state(state) for state in resume.states],
+            {"F": resume.best, "rank": resume.best_rank, "scheme": scheme}, resume.elapsed)
