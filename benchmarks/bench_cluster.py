@@ -5,7 +5,8 @@
 Each round runs, interleaved, the same 4x4x4 Z2 search from 64 (no target, seed 1, path limit
 10^5 so chunks end on time) for SECONDS (default 10) on: the local inline runner (1 walker), the
 local process runner (2 walkers), a Dask cluster of 1 worker (1 walker) and of 2 workers (2
-walkers) (distributed.LocalCluster on 127.0.0.1, worker processes of one thread, chunks of 1 s).
+walkers) (distributed.LocalCluster on 127.0.0.1, worker processes of one thread, chunks of 1 s;
+and 5 s on 1 worker).
 Prints flips/s best and median over ROUNDS (default 3) and the ratios to the local runners, then
 the round trip of an empty chunk task (the per-chunk overhead).
 Needs flipgraph[cluster]. Figures depend on the machine's load: `uptime` is printed.
@@ -59,11 +60,13 @@ def main() -> None:
                                 host="127.0.0.1", dashboard_address=":0") for n in (1, 2)}
     try:
         executors = {n: DaskExecutor(cluster.scheduler_address) for n, cluster in clusters.items()}
+        executors["1, 5 s"] = DaskExecutor(clusters[1].scheduler_address, chunk=5.0)
         for executor in executors.values():          # load the kernel on every worker first
             throughput(executor, len(executor.workers()), 1.0)
         contenders = {"local inline, 1 walker": (InlineExecutor(), 1),
                       "local processes, 2 walkers": (ProcessExecutor(), 2),
                       "dask 1 worker, 1 walker": (executors[1], 1),
+                      "dask 1 worker, 5 s chunks": (executors["1, 5 s"], 1),
                       "dask 2 workers, 2 walkers": (executors[2], 2)}
         figures = {name: [] for name in contenders}
         for _ in range(rounds):
