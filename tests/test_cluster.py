@@ -2,6 +2,7 @@
 processes, started and stopped here (skipped without dask.distributed: the `cluster` extra)."""
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -19,7 +20,8 @@ from test_resume import (check_resumed, cli, environment, invoke, kill_and_resum
 
 class Cluster:
     """A scheduler and worker processes on 127.0.0.1 (one thread each, no nanny, so a worker
-    is one process to kill)."""
+    is one process to kill): `dask scheduler` and `dask worker`, run as `python -m dask ...` by
+    this interpreter (the `dask` script may not be on PATH)."""
 
     def __init__(self, folder, workers: int = 2):
         self.folder, self.procs, self.workers = folder, [], []
@@ -41,8 +43,8 @@ class Cluster:
 
     def _start(self, name, *args):
         with open(self.folder / f"{name}.log", "w") as log:
-            return subprocess.Popen(["dask", *map(str, args)], env=environment(), stdout=log,
-                                    stderr=subprocess.STDOUT)
+            return subprocess.Popen([sys.executable, "-m", "dask", *map(str, args)],
+                                    env=environment(), stdout=log, stderr=subprocess.STDOUT)
 
     def processing(self) -> dict:
         """Worker address -> tasks it is running."""
