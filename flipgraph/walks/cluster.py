@@ -84,8 +84,12 @@ class DaskExecutor:
         return sum(self.workers().values())
 
     def describe(self) -> dict:
-        """The cluster now (``workers``: addresses) and the workers that ran chunks so far."""
-        workers = self.workers()
+        """The cluster now (``workers``: addresses; empty when the scheduler is out of reach) and
+        the workers that ran chunks so far."""
+        try:
+            workers = self.workers()
+        except (OSError, TimeoutError, RuntimeError):
+            workers = {}
         return {"kind": "dask", "scheduler": self.address, "chunk": self.chunk,
                 "workers": sorted(workers), "threads": sum(workers.values()),
                 "ran_chunks": sorted(self.used)}
@@ -126,13 +130,14 @@ class DaskExecutor:
                         done, _ = wait(list(pending), timeout=0.5, return_when="FIRST_COMPLETED")
                 except (DaskTimeout, TimeoutError):
                     continue
+                except Exception as exc:          # e.g. the scheduler is gone
+                    raise _failed("the search's chunks", exc) from None
                 for future in done:
                     w = pending.pop(future)
                     try:
                         states[w], reports[w], improved, where = future.result()
                     except Exception as exc:      # e.g. KilledWorker: the task killed 3 workers
-                        raise FlipgraphError(f"walker {w}'s chunk failed on the cluster: "
-                                             f"{type(exc).__name__}: {exc}") from None
+                        raise _failed(f"walker {w}'s chunk", exc) from None
                     self.used.add(where)
                     if on_state is not None:
                         on_state(w, states[w])
@@ -147,3 +152,10 @@ class DaskExecutor:
             if on_state is not None:
                 on_state(w, states[w])
             on_report(w, reports[w], None)
+
+
+def _failed(what: str, exc: Exception) -> FlipgraphError:
+    """A one-line error for a cluster failure; the checkpoint still has the search."""
+    reason = " ".join(str(exc).split())[:300]
+    return FlipgraphError(f"{what} failed on the Dask cluster ({type(exc).__name__}: {reason}); "
+                          f"the search can go on from its checkpoint: flipgraph search --resume OUT")
