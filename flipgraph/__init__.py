@@ -12,6 +12,10 @@ Public API::
     multiply                  C = A·B by generated Strassen-like routines (flipgraph.codegen)
     ft_matmul                 fault-tolerant C = A·B from two schemes + parity (flipgraph.ft)
 """
+from . import _numba_cache
+
+_numba_cache.configure()          # first: before any numba kernel is compiled or loaded
+
 from . import classics
 from ._version import __version__
 from .errors import FlipgraphError, FormatError, OperandError, SchemeError

@@ -32,7 +32,8 @@ from .scheme import Scheme
 from .tensors import parse_target
 
 __all__ = ["Resolved", "resolve", "resolve_all", "load_recipe", "RECIPE_KEYS", "SearchJob",
-           "run_search_job", "scheme_files", "read_for_import", "import_files", "add_runs"]
+           "run_search_job", "resume_search_job", "scheme_files", "read_for_import", "import_files",
+           "add_runs"]
 
 
 # --------------------------------------------------------------------------- which scheme
@@ -174,20 +175,66 @@ class SearchJob:
         return reached and (not settings.get("lift_to") or self.lifted is not None)
 
 
+#: The checkpoint a search job keeps in its OUT folder (``flipgraph search --resume OUT``).
+CHECKPOINT = "checkpoint.json"
+
+
 def run_search_job(settings, *, out_dir=None, lift_to: str | None = None, save: bool = True,
                    db_path=None, on_progress: Callable[[dict], None] | None = None,
-                   config: str | None = None) -> SearchJob:
-    """Run the search ``settings`` (a :class:`flipgraph.walks.SearchSettings`), write
-    OUT/best.json (verified, with provenance) and OUT/log.jsonl; with ``lift_to`` ("z" or "q")
-    search again with fresh seeds within the time limit until a result lifts to that ring (Z: ZT
-    or Z coefficients; Q: also rationals, e.g. from a Z3 search), and write OUT/lifted.json;
-    save the verified results into the database unless ``save`` is False."""
+                   config: str | None = None, executor=None,
+                   checkpoint_every: float = 60.0) -> SearchJob:
+    """Run the search ``settings`` (a :class:`flipgraph.walks.SearchSettings`) on ``executor``
+    (default: local), keeping OUT/checkpoint.json (every new best and every ``checkpoint_every``
+    seconds; see :func:`resume_search_job`); write OUT/best.json (verified, with provenance) and
+    OUT/log.jsonl; with ``lift_to`` ("z" or "q") search again with fresh seeds within the time
+    limit until a result lifts to that ring (Z: ZT or Z coefficients; Q: also rationals, e.g. from
+    a Z3 search), and write OUT/lifted.json; save the verified results into the database unless
+    ``save`` is False."""
     settings.check()
     target = settings.target
     out_dir = Path(out_dir or f"runs/{target.label.replace(':', '-')}-{settings.ring}-"
                               f"{time.strftime('%Y%m%d-%H%M%S')}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    result, lifted = _search_until_lift(settings, lift_to, on_progress, out_dir / "log.jsonl")
+    return _finish_job(settings, out_dir, lift_to, save, db_path, on_progress, config,
+                       dict(executor=executor, checkpoint_every=checkpoint_every))
+
+
+def resume_search_job(out_dir, *, time_limit: float | None = None, save: bool = True,
+                      db_path=None, on_progress: Callable[[dict], None] | None = None,
+                      executor=None, checkpoint_every: float = 60.0) -> SearchJob:
+    """Continue the search job whose OUT folder is ``out_dir`` from OUT/checkpoint.json (a search
+    that was killed, or stopped at its time limit) with the same settings, lift ring and recipe,
+    on ``executor`` (any: a local search may go on on a cluster and back). ``time_limit``: seconds
+    more (default: what is left of the original limit). The log goes on in OUT/log.jsonl."""
+    from .walks import SearchSettings
+    from .walks.checkpoint import Checkpoint
+
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        raise FlipgraphError(f"{out_dir}: no such folder (give the OUT folder of a search)")
+    checkpoint = Checkpoint.load(out_dir / CHECKPOINT)
+    settings = SearchSettings(target=checkpoint.target, **checkpoint.settings)
+    if settings.target_rank and checkpoint.best_rank <= settings.target_rank:
+        raise FlipgraphError(f"{out_dir}: that search already reached rank {checkpoint.best_rank} "
+                             f"(target {settings.target_rank}); nothing to resume")
+    if time_limit is not None:
+        settings.time_limit = checkpoint.elapsed + time_limit
+    elif settings.time_limit is not None and settings.time_limit - checkpoint.elapsed < 0.5:
+        raise FlipgraphError(f"{out_dir}: that search used its time limit "
+                             f"({settings.time_limit:.1f} s); give --time-limit SECONDS to go on")
+    note = checkpoint.note
+    return _finish_job(settings, out_dir, note.get("lift_to"), save, db_path, on_progress,
+                       note.get("config"), dict(executor=executor, resume=checkpoint,
+                                                checkpoint_every=checkpoint_every))
+
+
+def _finish_job(settings, out_dir, lift_to, save, db_path, on_progress, config,
+                search_args) -> SearchJob:
+    """Search (:func:`_search_until_lift`), then write OUT/ and save into the database."""
+    search_args.update(checkpoint_path=out_dir / CHECKPOINT,
+                       note={"lift_to": lift_to, "config": str(config) if config else None})
+    result, lifted = _search_until_lift(settings, lift_to, on_progress, out_dir / "log.jsonl",
+                                        search_args)
     meta = provenance(settings, result, config, lift_to)
     io.save(result.scheme, out_dir / "best.json", meta=meta)
     job = SearchJob(result, lifted, out_dir, meta)
@@ -219,14 +266,15 @@ def provenance(settings, result, config, lift_to: str | None) -> dict:
             "date": time.strftime("%Y-%m-%d")}
 
 
-def _search_until_lift(settings, lift_to, on_progress, log_path):
+def _search_until_lift(settings, lift_to, on_progress, log_path, search_args):
     """The search; with ``lift_to``, repeated with fresh seeds (within the time limit) until a
     result lifts to that ring. Returns (SearchResult, LiftResult or None)."""
     from .walks import run_search
 
-    result = run_search(settings, on_progress=on_progress, log_path=log_path)
+    result = run_search(settings, on_progress=on_progress, log_path=log_path, **search_args)
     if not lift_to:
         return result, None
+    search_args.pop("resume", None)
     deadline = time.perf_counter() + (settings.time_limit or 0) - result.elapsed
     attempt = 0
     while True:
@@ -236,7 +284,7 @@ def _search_until_lift(settings, lift_to, on_progress, log_path):
         attempt += 1
         settings.seed += 1_000_003 * attempt
         settings.time_limit = max(1.0, deadline - time.perf_counter())
-        result = run_search(settings, on_progress=on_progress, log_path=log_path)
+        result = run_search(settings, on_progress=on_progress, log_path=log_path, **search_args)
 
 
 def start_scheme(path, target, ring: str, *, fmt=None, key=None, read_ring=None) -> Scheme:

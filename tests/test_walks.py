@@ -311,7 +311,10 @@ def test_progress_and_log(tmp_path):
     log = tmp_path / "log.jsonl"
     result = search("3x3x3", target_rank=23, seed=1, on_progress=seen.append, log_path=log)
     assert seen and seen[-1]["final"] and seen[-1]["best_rank"] == result.rank == 23
-    assert len(log.read_text().splitlines()) == len(seen)
+    header, *records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert records == seen
+    assert header["header"]["format"] == "3x3x3" and header["header"]["target_rank"] == 23
+    assert header["header"]["backend"] == {"kind": "inline"}
 
 
 def test_reset_starts_over_and_keeps_the_best():

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import math
 import sys
+from contextlib import contextmanager
 
 import click
 
 from .. import io, plots
 from ..errors import FlipgraphError
-from ..pipeline import collect_alternatives, load_recipe, resolve, run_search_job, start_scheme
+from ..pipeline import (collect_alternatives, load_recipe, resolve, resume_search_job,
+                        run_search_job, start_scheme)
 from ..tensors import parse_target
 from ..walks import SearchSettings
 
@@ -90,16 +92,31 @@ class _Progress:
               help="Database to save the verified result into (default: the user database, "
                    "$FLIPGRAPH_DB or ~/.local/share/flipgraph/schemes.h5).")
 @click.option("--no-save", is_flag=True, default=False, help="Do not save into the database.")
+@click.option("--scheduler", metavar="tcp://HOST:PORT",
+              help="Run the walkers as tasks on this Dask cluster (`dask scheduler`, `dask worker "
+                   "ADDRESS --nthreads 1`; needs flipgraph[cluster]). --workers defaults to the "
+                   "cluster's worker threads. Files and the database are written here only.")
+@click.option("--chunk", type=float, default=1.0, show_default=True,
+              help="With --scheduler: seconds each task walks before it hands its pool back; a "
+                   "worker that dies loses at most one chunk.")
+@click.option("--checkpoint-every", type=click.FloatRange(min=0.1), default=60.0,
+              show_default=True, help="Seconds between checkpoints (OUT/checkpoint.json, also "
+                   "written at every new best rank and at the end).")
+@click.option("--resume", "resume_dir", type=click.Path(file_okay=False),
+              help="Continue the search whose OUT folder this is, from its checkpoint (same "
+                   "settings; give no FORMAT or search flags). --time-limit: seconds more "
+                   "(default: what is left); --scheduler: go on on a cluster.")
 @click.pass_context
 def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_file, start_format,
                start_ring, start_key, pool_size, path_limit, plus_after, reset_flips, config, out,
-               lift, keep_rank, db_path, no_save):
+               lift, keep_rank, db_path, no_save, scheduler, chunk, checkpoint_every, resume_dir):
     """Random walks on the flip graph to find a low-rank scheme of FORMAT (like 3x3x3).
 
     Starts from the standard algorithm (or --from FILE), takes random flips, reduces whenever
     possible, and keeps pools of distinct schemes per rank. The best scheme is verified, written
     to OUT/best.json, and its progress to OUT/log.jsonl (draw it with `flipgraph plot`).
-    Ctrl-C stops cleanly and keeps the best scheme found so far.
+    Ctrl-C stops cleanly and keeps the best scheme found so far; OUT/checkpoint.json lets
+    `--resume OUT` continue a stopped or killed search, here or on a Dask cluster (--scheduler).
 
     \b
     Examples:
@@ -107,14 +124,20 @@ def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_
       flipgraph search 4x4x4 --target-rank 49 --workers 2 --path-limit 100000000
       flipgraph search 3x3x3 --ring zt --target-rank 23
       flipgraph search --config search_configs/z2-444-49.toml
+      flipgraph search 4x4x4 --target-rank 49 --scheduler tcp://scheduler-host:8786 --out runs/444
+      flipgraph search --resume runs/444
     """
+    if resume_dir:
+        _resume(ctx, resume_dir, time_limit, scheduler, chunk, checkpoint_every, no_save, db_path)
+        return
     opts = dict(format=format, ring=ring, target_rank=target_rank, workers=workers,
                 time_limit=time_limit, seed=seed, start_file=start_file, start_format=start_format,
                 start_ring=start_ring, start_key=start_key, pool_size=pool_size,
                 path_limit=path_limit, plus_after=plus_after, reset_flips=reset_flips, out=out,
                 lift=lift)
-    if config:
-        for key, value in load_recipe(config).items():
+    recipe = load_recipe(config) if config else {}
+    if recipe:
+        for key, value in recipe.items():
             name = {"from": "start_file"}.get(key, key.replace("-", "_"))
             if name in opts and (opts[name] is None or ctx.get_parameter_source(name)
                                  == click.core.ParameterSource.DEFAULT):
@@ -126,15 +149,69 @@ def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_
         return
     settings = _settings(opts, config)
     lift_to = _lift_ring(opts["lift"], config)
-    progress = _Progress(sys.stderr.isatty())
-    try:
-        job = run_search_job(settings, out_dir=opts["out"], lift_to=lift_to,
-                             save=not no_save, db_path=db_path, on_progress=progress, config=config)
-    finally:
-        progress.close()
-    result, lifted = job.result, job.lifted
+    with _executor(scheduler, chunk) as executor:
+        if executor is not None and "workers" not in recipe and \
+                ctx.get_parameter_source("workers") == click.core.ParameterSource.DEFAULT:
+            settings.workers = executor.threads()          # one walker per worker thread
+        progress = _Progress(sys.stderr.isatty())
+        try:
+            job = run_search_job(settings, out_dir=opts["out"], lift_to=lift_to,
+                                 save=not no_save, db_path=db_path, on_progress=progress,
+                                 config=config, executor=executor,
+                                 checkpoint_every=checkpoint_every)
+        finally:
+            progress.close()
+    _print_job(job)
+
+
+#: The flags a resumed search takes (the rest comes from its checkpoint).
+_RESUME_FLAGS = {"resume_dir", "time_limit", "scheduler", "chunk", "checkpoint_every", "no_save",
+                 "db_path"}
+
+
+def _resume(ctx, out_dir, time_limit, scheduler, chunk, checkpoint_every, no_save, db_path):
+    """search --resume OUT: the search job of OUT/ goes on from its checkpoint."""
+    given = sorted(f"--{name.replace('_', '-')}" if name != "format" else "FORMAT"
+                   for name in ctx.params
+                   if name not in _RESUME_FLAGS
+                   and ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT)
+    if given:
+        raise click.UsageError(f"--resume takes the search's settings from its checkpoint; drop "
+                               f"{', '.join(given)}")
+    more = None if ctx.get_parameter_source("time_limit") == click.core.ParameterSource.DEFAULT \
+        else time_limit
+    if more is not None and not (math.isfinite(more) and more > 0):
+        raise click.BadParameter(f"{more!r}: seconds more, a positive number",
+                                 param_hint="--time-limit")
+    with _executor(scheduler, chunk) as executor:
+        progress = _Progress(sys.stderr.isatty())
+        try:
+            job = resume_search_job(out_dir, time_limit=more, save=not no_save, db_path=db_path,
+                                    on_progress=progress, executor=executor,
+                                    checkpoint_every=checkpoint_every)
+        finally:
+            progress.close()
+    _print_job(job)
+
+
+@contextmanager
+def _executor(scheduler, chunk):
+    """The Dask executor for --scheduler (closed at the end), else None (a local search)."""
+    if not scheduler:
+        yield None
+        return
+    from ..walks.cluster import DaskExecutor
+
+    with DaskExecutor(scheduler, chunk=chunk) as executor:
+        yield executor
+
+
+def _print_job(job) -> None:
+    """The one-line summary of a search job (and its lift and save); exit 1 when it missed."""
+    result, lifted, meta = job.result, job.lifted, job.meta
+    lift_to = meta["lift_to"]
     stop = " (interrupted)" if result.interrupted else ""
-    click.echo(f"{result.scheme.format_str} over {settings.ring}: rank {result.rank} (verified) "
+    click.echo(f"{result.scheme.format_str} over {meta['ring']}: rank {result.rank} (verified) "
                f"in {result.elapsed:.2f} s, {result.flips:,} flips "
                f"({result.flips_per_second / 1e6:.1f} M/s){stop} -> {job.out_dir / 'best.json'}")
     if lift_to:

@@ -2,7 +2,8 @@
 
 Layers: :class:`~.walker.Walker` (one walk, named inputs and results, in front of the kernel),
 :class:`~.pool.PoolStrategy` (one worker's search; its state saves and restores), executors
-(:mod:`.executors`: where workers run), :func:`run_search` (workers, progress, log, result).
+(:mod:`.executors`: where workers run, here or on a Dask cluster, :mod:`.cluster`),
+:func:`run_search` (workers, progress, log, checkpoints, result; :mod:`.checkpoint`).
 
     >>> import flipgraph
     >>> result = flipgraph.search("3x3x3", target_rank=23, time_limit=30, seed=1)
@@ -13,13 +14,14 @@ from __future__ import annotations
 
 from ..scheme import Scheme
 from ..tensors import Target
+from .cluster import DaskExecutor
 from .executors import Executor, InlineExecutor, ProcessExecutor
 from .pool import PoolStrategy
 from .runner import SearchResult, SearchSettings, run_search
 from .walker import Walker, WalkResult
 
 __all__ = ["search", "SearchSettings", "SearchResult", "run_search", "Walker", "WalkResult",
-           "PoolStrategy", "Executor", "InlineExecutor", "ProcessExecutor"]
+           "PoolStrategy", "Executor", "InlineExecutor", "ProcessExecutor", "DaskExecutor"]
 
 
 def search(target: Target | str | tuple[int, int, int], *, ring: str = "z2", target_rank: int = 0,

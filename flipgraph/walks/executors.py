@@ -8,8 +8,12 @@ every progress report to the runner in the calling process:
 
 ``report`` is :meth:`PoolStrategy.report`'s dict, ``improved`` the packed terms of a new best of
 that worker (else None); returning True stops every worker. Each worker ends with one report
-(``improved`` None). :class:`InlineExecutor` runs them in this process, :class:`ProcessExecutor`
-in local processes; another backend only has to provide ``run``.
+(``improved`` None). With ``on_state(worker, state)``, the executor also hands over the worker's
+:meth:`PoolStrategy.state` (what a checkpoint keeps) before every report with a new best, at least
+every ``state_every`` seconds, and when the worker ends. :class:`InlineExecutor` runs them in this
+process, :class:`ProcessExecutor` in local processes, :class:`~flipgraph.walks.cluster.DaskExecutor`
+as chunks on a Dask cluster; another backend only has to provide ``run`` and ``describe`` (a dict
+for the search log: ``kind`` and where the workers are).
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ import multiprocessing as mp
 import os
 import queue
 import signal
+import socket
 import sys
 import time
 from typing import Callable, Protocol, Sequence
@@ -27,6 +32,7 @@ import numpy as np
 from .pool import PoolStrategy
 
 OnReport = Callable[[int, dict, "np.ndarray | None"], bool]
+OnState = Callable[[int, dict], None]
 
 #: prctl option: signal sent to this process when its parent dies (linux/prctl.h).
 _PR_SET_PDEATHSIG = 1
@@ -37,7 +43,24 @@ class Executor(Protocol):
     returns True (see the module docstring)."""
 
     def run(self, strategies: Sequence[PoolStrategy], time_limit: float | None,
-            on_report: OnReport) -> None: ...
+            on_report: OnReport, on_state: OnState | None = None,
+            state_every: float = 10.0) -> None: ...
+
+    def describe(self) -> dict: ...
+
+
+class _StateTimer:
+    """Decides when a worker's state is due: with a new best, and every ``every`` seconds."""
+
+    def __init__(self, every: float):
+        self.every, self.last = every, time.perf_counter()
+
+    def due(self, improved) -> bool:
+        now = time.perf_counter()
+        if improved is None and now - self.last < self.every:
+            return False
+        self.last = now
+        return True
 
 
 class InlineExecutor:
@@ -46,10 +69,23 @@ class InlineExecutor:
     def __init__(self, turn: float = 1.0):
         self.turn = turn
 
-    def run(self, strategies, time_limit, on_report) -> None:
+    def describe(self) -> dict:
+        return {"kind": "inline"}
+
+    def run(self, strategies, time_limit, on_report, on_state=None, state_every=10.0) -> None:
         deadline = None if time_limit is None else time.perf_counter() + time_limit
+        if on_state is not None:
+            timers = [_StateTimer(state_every) for _ in strategies]
+            report = on_report
+
+            def on_report(w, rep, improved):
+                if timers[w].due(improved):
+                    on_state(w, strategies[w].state())
+                return report(w, rep, improved)
         self._take_turns(strategies, deadline, on_report)
         for w, strategy in enumerate(strategies):
+            if on_state is not None:
+                on_state(w, strategy.state())
             on_report(w, strategy.report(), None)
 
     def _take_turns(self, strategies, deadline, on_report) -> None:
@@ -73,11 +109,16 @@ class ProcessExecutor:
     def __init__(self, grace: float = 5.0):
         self.grace = grace
 
-    def run(self, strategies, time_limit, on_report) -> None:
+    def describe(self) -> dict:
+        return {"kind": "processes", "host": socket.gethostname()}
+
+    def run(self, strategies, time_limit, on_report, on_state=None, state_every=10.0) -> None:
         ctx = mp.get_context("fork" if os.name == "posix" else "spawn")
         messages, stop = ctx.Queue(), ctx.Event()
+        every = state_every if on_state is not None else None
         procs = [ctx.Process(target=_worker_main,
-                             args=(s, w, time_limit, messages, stop, os.getpid()), daemon=True)
+                             args=(s, w, time_limit, messages, stop, os.getpid(), every),
+                             daemon=True)
                  for w, s in enumerate(strategies)]
         for proc in procs:
             proc.start()
@@ -85,13 +126,15 @@ class ProcessExecutor:
         try:
             while running:
                 try:
-                    kind, w, report, improved = messages.get(timeout=0.2)
+                    kind, w, report, improved, state = messages.get(timeout=0.2)
                 except queue.Empty:
                     if not any(p.is_alive() for p in procs):
                         break
                     continue
                 if kind == "done":
                     running.discard(w)
+                if state is not None:
+                    on_state(w, state)
                 if on_report(w, report, improved):
                     stop.set()
         finally:
@@ -101,22 +144,26 @@ class ProcessExecutor:
                 proc.join(timeout=max(0.0, deadline - time.perf_counter()))
                 if proc.is_alive():
                     proc.terminate()
-            _drain(messages, on_report)
+            _drain(messages, on_report, on_state)
 
 
 def _worker_main(strategy: PoolStrategy, worker: int, time_limit, messages, stop,
-                 parent: int) -> None:
+                 parent: int, state_every: float | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)     # the parent handles Ctrl-C and stops us
     _die_with_parent(parent)
+    timer = _StateTimer(state_every) if state_every is not None else None
 
     def progress(report, improved):
         if os.getppid() != parent:                   # orphaned: nobody reads the queue
             os._exit(1)
-        messages.put(("progress", worker, report, None if improved is None else improved.copy()))
+        state = strategy.state() if timer is not None and timer.due(improved) else None
+        messages.put(("progress", worker, report, None if improved is None else improved.copy(),
+                      state))
         return stop.is_set()
 
     strategy.run(time_limit, progress)
-    messages.put(("done", worker, strategy.report(), None))
+    messages.put(("done", worker, strategy.report(), None,
+                  strategy.state() if timer is not None else None))
 
 
 def _die_with_parent(parent: int) -> None:
@@ -130,11 +177,13 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _drain(messages, on_report) -> None:
+def _drain(messages, on_report, on_state) -> None:
     """Hand over what workers sent before stopping, so the best scheme seen is never lost."""
     while True:
         try:
-            _, w, report, improved = messages.get_nowait()
+            _, w, report, improved, state = messages.get_nowait()
         except (queue.Empty, OSError, EOFError):
             return
+        if state is not None:
+            on_state(w, state)
         on_report(w, report, improved)

@@ -4,7 +4,8 @@ Worker w is a :class:`~flipgraph.walks.pool.PoolStrategy` seeded from (seed, w),
 is reproducible; an executor (:mod:`flipgraph.walks.executors`: inline, or one process per
 worker) runs them. The run stops when one worker reaches the target rank, at the time limit, or
 on Ctrl-C, and always keeps the best scheme seen, verified in its ring (mod 2, mod 3, or over Z
-for ZT) before it is returned.
+for ZT) as soon as it arrives. With a checkpoint file, a killed search continues from its last
+checkpoint (:class:`~.checkpoint.Checkpoint`, ``resume=``) on any executor.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from ..errors import FlipgraphError
 from ..scheme import Scheme, standard
 from ..tensors import Target, parse_target
 from ..verify import verify
+from .checkpoint import SETTINGS, Checkpoint
 from .executors import Executor, InlineExecutor, ProcessExecutor
 from .packing import check_packable, pack, unpack
 from .pool import PLUS_HEADROOM, PoolStrategy
@@ -100,73 +102,120 @@ def strategies(settings: SearchSettings, F0: np.ndarray, rank0: int) -> list[Poo
 
 
 def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] | None = None,
-               log_path: str | Path | None = None,
-               executor: Executor | None = None) -> SearchResult:
+               log_path: str | Path | None = None, executor: Executor | None = None,
+               checkpoint_path: str | Path | None = None, checkpoint_every: float = 60.0,
+               resume: Checkpoint | None = None, note: dict | None = None) -> SearchResult:
     """Run the search described by ``settings``; ``on_progress`` receives a dict every ~0.5 s
-    (elapsed, flips, best_rank, per-worker ranks and pool sizes), ``log_path`` gets the same as
-    JSON lines. ``executor`` runs the workers (default: inline for one worker, else one process
-    per worker)."""
-    settings.check()
-    start = settings.start if settings.start is not None else standard(settings.target)
-    start = start.over(settings.ring)
-    if not verify(start):
-        raise FlipgraphError(f"the start scheme is not valid over {settings.ring}")
-    rank0 = start.rank
-    F0 = pack(start, settings.ring, rank0 + PLUS_HEADROOM + 1)
-    log = open(log_path, "w") if log_path else None
-    workers = [dict(worker=w, rank=rank0, best_rank=rank0, flips=0, walks=0, pool_size=1)
-               for w in range(settings.workers)]
-    best = {"F": F0, "rank": rank0}
-    warm_up(F0.shape[2])
-    t0 = time.perf_counter()
-    last_publish = [t0]
+    (elapsed, flips, best_rank, per-worker ranks and pool sizes), ``log_path`` gets a header (the
+    settings and the backend) then the same as JSON lines (the last one, ``final``, says the backend
+    again: on a cluster, which workers ran chunks). ``executor`` runs the workers (default:
+    inline for one worker, else one process per worker). Every new best is verified here before it
+    is kept (one that fails is dropped and logged).
 
-    def publish(final: bool = False) -> None:
-        record = {"time": round(time.perf_counter() - t0, 3),
+    ``checkpoint_path``: keep the search's :class:`~.checkpoint.Checkpoint` there, rewritten at
+    every new best, every ``checkpoint_every`` seconds and at the end, with ``note`` in it.
+    ``resume``: continue that checkpoint's search (workers' states, best, seconds searched, which
+    count against ``settings.time_limit``); ``settings`` are then the checkpoint's
+    (``SearchSettings(target=resume.target, **resume.settings)``, the time limit may be changed),
+    the log is appended to and its times go on from the checkpoint's."""
+    settings.check()
+    walkers, best, elapsed0 = _begin(settings, resume)
+    if executor is None:
+        executor = InlineExecutor() if settings.workers == 1 else ProcessExecutor()
+    backend = executor.describe()
+    states = [w.state() for w in walkers] if checkpoint_path else None
+    workers = [dict(worker=w, rank=s.level, best_rank=s.best_rank, flips=s.flips, walks=s.walks,
+                    pool_size=len(s.pool)) for w, s in enumerate(walkers)]
+    log = open(log_path, "a" if resume else "w") if log_path else None
+    if log and not resume:
+        log.write(json.dumps({"header": {"target": settings.target.id,
+                                         "format": settings.target.label,
+                                         **{name: getattr(settings, name) for name in SETTINGS},
+                                         "backend": backend}}) + "\n")
+    warm_up(walkers[0].start.shape[2])
+    t0 = time.perf_counter()
+    clock = {"published": t0, "saved": t0}
+
+    def now_elapsed() -> float:
+        return elapsed0 + time.perf_counter() - t0
+
+    def publish(**extra) -> None:
+        record = {"time": round(now_elapsed(), 3),
                   "flips": sum(w["flips"] for w in workers),
                   "best_rank": best["rank"],
                   "ranks": [w["rank"] for w in workers],
-                  "pool_sizes": [w["pool_size"] for w in workers]}
-        if final:
-            record["final"] = True
+                  "pool_sizes": [w["pool_size"] for w in workers], **extra}
         if log:
             log.write(json.dumps(record) + "\n")
             log.flush()
         if on_progress:
             on_progress(record)
 
+    def save_checkpoint() -> None:
+        clock["saved"] = time.perf_counter()
+        Checkpoint(settings.target, {name: getattr(settings, name) for name in SETTINGS}, states,
+                   best["F"], best["rank"], now_elapsed(), note or {}).save(checkpoint_path)
+
+    def on_state(w: int, state: dict) -> None:
+        states[w] = state
+
     def on_report(w: int, report: dict, improved) -> bool:
         workers[w].update(rank=report["rank"], best_rank=report["best_rank"],
                           flips=report["flips"], walks=report["walks"],
                           pool_size=report["pool_size"])
-        if improved is not None and report["best_rank"] < best["rank"]:
-            best["F"], best["rank"] = improved, report["best_rank"]
+        rank = report["best_rank"]
+        if improved is not None and rank < best["rank"]:
+            scheme = unpack(improved, rank, settings.target, settings.ring)
+            if verify(scheme):
+                best.update(F=improved, rank=rank, scheme=scheme)
+            else:
+                improved = None
+                publish(invalid_from_worker=w)
         now = time.perf_counter()
-        if improved is not None or now - last_publish[0] >= 0.5:
-            last_publish[0] = now
+        if improved is not None or now - clock["published"] >= 0.5:
+            clock["published"] = now
             publish()
+        if checkpoint_path and (improved is not None or now - clock["saved"] >= checkpoint_every):
+            save_checkpoint()
         return best["rank"] <= settings.target_rank
 
-    if executor is None:
-        executor = InlineExecutor() if settings.workers == 1 else ProcessExecutor()
+    time_limit = None if settings.time_limit is None else max(0.0, settings.time_limit - elapsed0)
     interrupted = False
     try:
-        executor.run(strategies(settings, F0, rank0), settings.time_limit, on_report)
+        if resume:
+            publish(resumed=backend)
+        executor.run(walkers, time_limit, on_report,
+                     on_state if checkpoint_path else None, checkpoint_every)
     except KeyboardInterrupt:
         interrupted = True          # Ctrl-C: stop cleanly, keep the best scheme seen
     finally:
-        publish(final=True)
+        publish(final=True, backend=executor.describe())
         if log:
             log.close()
-    elapsed = time.perf_counter() - t0
-    scheme = unpack(best["F"], best["rank"], settings.target, settings.ring)
-    verdict = verify(scheme)
-    if not verdict:
-        raise RuntimeError(f"internal error: the search produced an invalid scheme ({verdict})")
-    return SearchResult(scheme=scheme, rank=best["rank"],
-                        reached_target=best["rank"] <= settings.target_rank, elapsed=elapsed,
+        if checkpoint_path:
+            save_checkpoint()
+    return SearchResult(scheme=best["scheme"], rank=best["rank"],
+                        reached_target=best["rank"] <= settings.target_rank, elapsed=now_elapsed(),
                         flips=sum(w["flips"] for w in workers),
                         walks=sum(w["walks"] for w in workers), workers=workers,
                         interrupted=interrupted)
 
 
+def _begin(settings: SearchSettings, resume: Checkpoint | None):
+    """The workers' strategies, the best scheme so far ({"F", "rank", "scheme"}, verified) and
+    the seconds already searched: fresh from the start scheme, or from the checkpoint."""
+    if resume is None:
+        start = settings.start if settings.start is not None else standard(settings.target)
+        start = start.over(settings.ring)
+        if not verify(start):
+            raise FlipgraphError(f"the start scheme is not valid over {settings.ring}")
+        F0 = pack(start, settings.ring, start.rank + PLUS_HEADROOM + 1)
+        return strategies(settings, F0, start.rank), {"F": F0, "rank": start.rank, "scheme": start}, 0.0
+    if len(resume.states) != settings.workers:
+        raise FlipgraphError(f"the checkpoint holds {len(resume.states)} workers, the settings "
+                             f"ask for {settings.workers}")
+    scheme = unpack(resume.best, resume.best_rank, settings.target, settings.ring)
+    if not verify(scheme):
+        raise FlipgraphError("the checkpoint's best scheme does not verify; not resuming")
+    return ([PoolStrategy.from_state(state) for state in resume.states],
+            {"F": resume.best, "rank": resume.best_rank, "scheme": scheme}, resume.elapsed)
