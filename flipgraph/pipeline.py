@@ -232,7 +232,8 @@ def _finish_job(settings, out_dir, lift_to, save, db_path, on_progress, config,
                 search_args) -> SearchJob:
     """Search (:func:`_search_until_lift`), then write OUT/ and save into the database."""
     search_args.update(checkpoint_path=out_dir / CHECKPOINT,
-                       note={"lift_to": lift_to, "config": str(config) if config else None})
+                       note={"lift_to": lift_to, "config": str(config) if config else None},
+                       on_improvement=_keep_best(out_dir / "best.json", settings))
     result, lifted = _search_until_lift(settings, lift_to, on_progress, out_dir / "log.jsonl",
                                         search_args)
     meta = provenance(settings, result, config, lift_to)
@@ -250,6 +251,20 @@ def _finish_job(settings, out_dir, lift_to, save, db_path, on_progress, config,
         job.new = sum(added for _, added in answers)
         job.known, job.saved_to = len(keep) - job.new, str(database.path)
     return job
+
+
+def _keep_best(path: Path, settings):
+    """A callback that rewrites ``path`` (atomically) with every verified improvement of the job,
+    so a killed search keeps its best scheme; the final write adds the full provenance."""
+    written = {"rank": None}
+
+    def keep(scheme: Scheme) -> None:
+        if written["rank"] is None or scheme.rank < written["rank"]:
+            io.save(scheme, path, meta={"source": "flipgraph search", "target": settings.target.id,
+                                        "ring": settings.ring, "seed": settings.seed,
+                                        "in_progress": True})
+            written["rank"] = scheme.rank
+    return keep
 
 
 def provenance(settings, result, config, lift_to: str | None) -> dict:

@@ -152,3 +152,29 @@ def test_search_from_an_entry_of_a_many_scheme_file(tmp_path):
     result = invoke("search", "3x3x3", "--from", start, "--from-format", "numeric", "--key", "3",
                     "--time-limit", 1, "--out", tmp_path / "run", "--no-save")
     assert result.exit_code == 2 and "no entry '3'" in result.output
+
+
+def test_a_killed_search_keeps_its_best_scheme(tmp_path):
+    """OUT/best.json is rewritten (atomically) at every improvement, so SIGKILL loses nothing."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    out = tmp_path / "run"
+    cli = Path(__file__).resolve().parents[1] / "cli.py"
+    proc = subprocess.Popen([sys.executable, str(cli), "search", "4x4x4", "--target-rank", "40",
+                             "--time-limit", "120", "--out", str(out), "--no-save"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline and not (out / "best.json").exists():
+            time.sleep(0.2)
+        time.sleep(1.0)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    assert (out / "best.json").exists(), "no improvement written within 90 s"
+    kept, meta = io.load_with_meta(out / "best.json")
+    assert kept.rank < 64 and verify(kept) and meta["in_progress"] is True

@@ -104,13 +104,14 @@ def strategies(settings: SearchSettings, F0: np.ndarray, rank0: int) -> list[Poo
 def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] | None = None,
                log_path: str | Path | None = None, executor: Executor | None = None,
                checkpoint_path: str | Path | None = None, checkpoint_every: float = 60.0,
-               resume: Checkpoint | None = None, note: dict | None = None) -> SearchResult:
+               resume: Checkpoint | None = None, note: dict | None = None,
+               on_improvement: Callable[[Scheme], None] | None = None) -> SearchResult:
     """Run the search described by ``settings``; ``on_progress`` receives a dict every ~0.5 s
     (elapsed, flips, best_rank, per-worker ranks and pool sizes), ``log_path`` gets a header (the
     settings and the backend) then the same as JSON lines (the last one, ``final``, says the backend
     again: on a cluster, which workers ran chunks). ``executor`` runs the workers (default:
     inline for one worker, else one process per worker). Every new best is verified here before it
-    is kept (one that fails is dropped and logged).
+    is kept (one that fails is dropped and logged), then handed to ``on_improvement``.
 
     ``checkpoint_path``: keep the search's :class:`~.checkpoint.Checkpoint` there, rewritten at
     every new best, every ``checkpoint_every`` seconds and at the end, with ``note`` in it.
@@ -168,6 +169,8 @@ def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] 
             scheme = unpack(improved, rank, settings.target, settings.ring)
             if verify(scheme):
                 best.update(F=improved, rank=rank, scheme=scheme)
+                if on_improvement:
+                    on_improvement(scheme)
             else:
                 improved = None
                 publish(invalid_from_worker=w)
