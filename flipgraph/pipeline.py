@@ -82,14 +82,14 @@ def _from_database(target, ring, db) -> Resolved:
     from .db import default_database
 
     database = db if db is not None else default_database()
-    wanted = ring or "z"
-    found = database.best(*target.format, wanted)
+    wanted = str(ring or "z").lower()
+    found = database.best_for(target, wanted)
     if found is None:
-        hint = "" if ring else " valid over Z (a mod-p one may exist: ask with --ring z2)"
-        raise FlipgraphError(f"no {target.label} scheme{hint} in the database "
-                             f"(see flipgraph db list {target.label})")
+        hint = " (a mod-p one may be there: ask with --ring z2)" if wanted in ("zt", "z", "q") else ""
+        raise FlipgraphError(f"no {target.label} scheme valid over {wanted} in the database{hint}; "
+                             f"see flipgraph db list {target.label}")
     scheme, entry = found
-    name = "mm" + "".join(map(str, target.format))
+    name = "mm" + "".join(map(str, target.format)) if target.is_matmul else target.id.replace(":", "")
     return Resolved(scheme, name, f"database {entry.hash[:12]}", dict(entry.provenance))
 
 

@@ -37,7 +37,7 @@ def scheme_named(name: str) -> Scheme:
     match = _NAME.match(name)
     if not match:
         raise FlipgraphError(f"unknown routine {name!r}: use {', '.join(names())} or mm<n><m><p>")
-    return _best(tuple(int(g) for g in match.groups()))[0]
+    return _best(tuple(int(g) for g in match.groups()))
 
 
 def routine(name: str):
@@ -67,13 +67,11 @@ def routine_for(program: Scheme | SLP, name: str):
 
 
 def _best(fmt):
-    from ..db import default_database
+    """The database's best scheme of ``fmt`` valid over Z (zt or z), so over Q too
+    (:func:`flipgraph.pipeline.resolve`)."""
+    from ..pipeline import resolve
 
-    found = default_database().best(*fmt, ring="z")       # valid over Z (zt or z), so over Q
-    if found is None:
-        raise FlipgraphError(f"no {'x'.join(map(str, fmt))} scheme valid over the integers in "
-                             f"the database (flipgraph db list)")
-    return found
+    return resolve("x".join(map(str, fmt)), ring="z").scheme
 
 
 def step_for(spec) -> runtime.Step:

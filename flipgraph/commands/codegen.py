@@ -2,7 +2,6 @@
 and ``tune`` (measure this machine's cutoffs)."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import click
@@ -14,25 +13,16 @@ from ..codegen import module_source, tune
 from ..codegen.cutoffs import cutoffs_path, tuned_cutoffs
 from ..codegen.tune import SIZES
 from ..errors import FlipgraphError
-from ..scheme import parse_format
+from ..pipeline import resolve
 
 
 def _scheme(spec: str, fmt: str | None):
-    """A scheme from a file, a classic's name, or a format (the database's best)."""
-    if Path(spec).exists():
-        return io.load(spec, fmt), Path(spec).stem
-    if spec in CLASSICS:
-        return CLASSICS[spec](), spec
-    if re.fullmatch(r"\d+x\d+x\d+", spec):
-        from ..db import default_database
-
-        found = default_database().best(*parse_format(spec), ring="z")     # valid over Z and Q
-        if found is None:
-            raise FlipgraphError(f"no {spec} scheme valid over the integers in the database "
-                                 f"(flipgraph db list)")
-        return found[0], f"mm{spec.replace('x', '')}"
-    raise FlipgraphError(f"{spec}: no such file, classic ({', '.join(sorted(CLASSICS))}) "
-                         f"or format NxMxP")
+    """The scheme SPEC names (:func:`flipgraph.pipeline.resolve`: a file, a classic, or a format —
+    the database's best valid over Z) and a routine name for it."""
+    found = resolve(spec, fmt=fmt)
+    if found.source.startswith("database"):
+        return found.scheme, found.name
+    return found.scheme, found.name if found.name in CLASSICS else Path(spec).stem
 
 
 @click.command("codegen")
