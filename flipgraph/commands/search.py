@@ -15,33 +15,18 @@ import click
 
 from .. import io, plots
 from ..errors import FlipgraphError
+from ..progress import ProgressView
 from ..pipeline import (collect_alternatives, load_recipe, resolve, resume_search_job,
                         run_search_job, start_scheme)
 from ..tensors import parse_target
 from ..walks import SearchSettings
 
 
-class _Progress:
-    """Live progress on a terminal (one rewritten line), nothing otherwise."""
-
-    def __init__(self, live: bool):
-        self.live = live
-        self.last = (0.0, 0)
-
-    def __call__(self, record: dict) -> None:
-        if not self.live:
-            return
-        t, flips = record["time"], record["flips"]
-        dt = t - self.last[0]
-        rate = (flips - self.last[1]) / dt / 1e6 if dt > 0 else 0.0
-        self.last = (t, flips)
-        ranks = " ".join(str(r) for r in record["ranks"])
-        click.echo(f"\r  {t:7.1f}s  best rank {record['best_rank']}  walkers at [{ranks}]  "
-                   f"{rate:6.2f} M flips/s   ", nl=False, err=True)
-
-    def close(self) -> None:
-        if self.live:
-            click.echo("", err=True)
+def _view(settings, every: float) -> ProgressView:
+    """The progress view of a search: a table on a terminal, a line every ``every`` s otherwise."""
+    return ProgressView(f"{settings.target.label} over {settings.ring}", every=every,
+                        time_limit=settings.time_limit, target_rank=settings.target_rank,
+                        pool_size=settings.pool_size)
 
 
 @click.command("search")
@@ -92,6 +77,9 @@ class _Progress:
               help="Database to save the verified result into (default: the user database, "
                    "$FLIPGRAPH_DB or ~/.local/share/flipgraph/schemes.h5).")
 @click.option("--no-save", is_flag=True, default=False, help="Do not save into the database.")
+@click.option("--progress-every", type=click.FloatRange(0.1), default=10.0, show_default=True,
+              help="Off a terminal: seconds between progress lines (on a terminal a table is "
+                   "redrawn in place).")
 @click.option("--scheduler", metavar="tcp://HOST:PORT",
               help="Run the walkers as tasks on this Dask cluster (`dask scheduler`, `dask worker "
                    "ADDRESS --nthreads 1`; needs flipgraph[cluster]). --workers defaults to the "
@@ -109,7 +97,8 @@ class _Progress:
 @click.pass_context
 def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_file, start_format,
                start_ring, start_key, pool_size, path_limit, plus_after, reset_flips, config, out,
-               lift, keep_rank, db_path, no_save, scheduler, chunk, checkpoint_every, resume_dir):
+               lift, keep_rank, db_path, no_save, progress_every, scheduler, chunk, checkpoint_every,
+               resume_dir):
     """Random walks on the flip graph to find a low-rank scheme of FORMAT (like 3x3x3).
 
     Starts from the standard algorithm (or --from FILE), takes random flips, reduces whenever
@@ -128,7 +117,8 @@ def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_
       flipgraph search --resume runs/444
     """
     if resume_dir:
-        _resume(ctx, resume_dir, time_limit, scheduler, chunk, checkpoint_every, no_save, db_path)
+        _resume(ctx, resume_dir, time_limit, scheduler, chunk, checkpoint_every, no_save, db_path,
+                progress_every)
         return
     opts = dict(format=format, ring=ring, target_rank=target_rank, workers=workers,
                 time_limit=time_limit, seed=seed, start_file=start_file, start_format=start_format,
@@ -153,7 +143,7 @@ def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_
         if executor is not None and "workers" not in recipe and \
                 ctx.get_parameter_source("workers") == click.core.ParameterSource.DEFAULT:
             settings.workers = executor.threads()          # one walker per worker thread
-        progress = _Progress(sys.stderr.isatty())
+        progress = _view(settings, progress_every)
         try:
             job = run_search_job(settings, out_dir=opts["out"], lift_to=lift_to,
                                  save=not no_save, db_path=db_path, on_progress=progress,
@@ -166,10 +156,11 @@ def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_
 
 #: The flags a resumed search takes (the rest comes from its checkpoint).
 _RESUME_FLAGS = {"resume_dir", "time_limit", "scheduler", "chunk", "checkpoint_every", "no_save",
-                 "db_path"}
+                 "db_path", "progress_every"}
 
 
-def _resume(ctx, out_dir, time_limit, scheduler, chunk, checkpoint_every, no_save, db_path):
+def _resume(ctx, out_dir, time_limit, scheduler, chunk, checkpoint_every, no_save, db_path,
+            progress_every):
     """search --resume OUT: the search job of OUT/ goes on from its checkpoint."""
     given = sorted(f"--{name.replace('_', '-')}" if name != "format" else "FORMAT"
                    for name in ctx.params
@@ -184,7 +175,7 @@ def _resume(ctx, out_dir, time_limit, scheduler, chunk, checkpoint_every, no_sav
         raise click.BadParameter(f"{more!r}: seconds more, a positive number",
                                  param_hint="--time-limit")
     with _executor(scheduler, chunk) as executor:
-        progress = _Progress(sys.stderr.isatty())
+        progress = ProgressView(f"resuming {out_dir}", every=progress_every)
         try:
             job = resume_search_job(out_dir, time_limit=more, save=not no_save, db_path=db_path,
                                     on_progress=progress, executor=executor,
@@ -222,6 +213,8 @@ def _print_job(job) -> None:
                        f"{job.out_dir / 'lifted.json'}")
     if job.saved_to:
         click.echo(f"saved to {job.saved_to}: {job.new} new, {job.known} already known")
+    if result.interrupted:
+        sys.exit(130)                              # Ctrl-C, after keeping the best scheme
     if not job.ok:
         sys.exit(1)
 
@@ -286,13 +279,16 @@ def _settings(opts: dict, config) -> SearchSettings:
                          key=opts["start_key"], read_ring=opts["start_ring"]) \
         if opts["start_file"] else None
     time_limit = number("time_limit", float, 0, allow_none=True)
-    return SearchSettings(target=target, ring=ring,
-                          target_rank=number("target_rank", int, 0), workers=number("workers", int, 1),
-                          time_limit=time_limit or None, seed=number("seed", int, 0),
-                          pool_size=number("pool_size", int, 1, allow_none=True),
-                          path_limit=number("path_limit", int, 1),
-                          plus_after=number("plus_after", int, 0, allow_none=True),
-                          reset_flips=number("reset_flips", int, 0), start=start)
+    settings = SearchSettings(target=target, ring=ring,
+                              target_rank=number("target_rank", int, 0),
+                              workers=number("workers", int, 1),
+                              time_limit=time_limit or None, seed=number("seed", int, 0),
+                              pool_size=number("pool_size", int, 1, allow_none=True),
+                              path_limit=number("path_limit", int, 1),
+                              plus_after=number("plus_after", int, 0, allow_none=True),
+                              reset_flips=number("reset_flips", int, 0), start=start)
+    settings.check()                               # fills the ring's defaults, checks the rest
+    return settings
 
 
 @click.command("plot")

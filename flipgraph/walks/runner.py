@@ -145,7 +145,9 @@ def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] 
                   "flips": sum(w["flips"] for w in workers),
                   "best_rank": best["rank"],
                   "ranks": [w["rank"] for w in workers],
-                  "pool_sizes": [w["pool_size"] for w in workers], **extra}
+                  "best_ranks": [w["best_rank"] for w in workers],
+                  "pool_sizes": [w["pool_size"] for w in workers],
+                  "worker_flips": [w["flips"] for w in workers], **extra}
         if log:
             log.write(json.dumps(record) + "\n")
             log.flush()
