@@ -31,7 +31,7 @@ from .lift import LiftResult, lift
 from .scheme import Scheme
 from .tensors import parse_target
 
-__all__ = ["Resolved", "resolve", "resolve_all", "load_recipe", "RECIPE_KEYS", "SearchJob",
+__all__ = ["Resolved", "resolve", "resolve_all", "lift_files", "Lifted", "carry", "load_recipe", "RECIPE_KEYS", "SearchJob",
            "run_search_job", "resume_search_job", "scheme_files", "read_for_import", "import_files",
            "add_runs"]
 
@@ -99,10 +99,10 @@ def resolve_all(path, *, fmt: str | None = None, ring=None, key: str | None = No
     path = str(path)
     stem = Path(path).stem
     if fmt is None and path.endswith(".json") and _is_reduced_json(path):
-        from .io.reduced import read_reduced
+        from .io.reduced import read_reduced, reduced_provenance
 
         scheme = read_reduced(path).to_scheme()
-        return [Resolved(scheme.over(ring) if ring else scheme, stem, path)]
+        return [Resolved(scheme.over(ring) if ring else scheme, stem, path, reduced_provenance(path))]
     source = io.format_of(path, fmt)
     if source.name == "native":
         if key is not None:
@@ -335,18 +335,25 @@ def scheme_files(path) -> list[Path]:
 
 
 def read_for_import(file, ring=None) -> list[tuple[Scheme, dict, dict]]:
-    """(scheme, provenance, metrics) for every scheme in ``file``; a Perminov ``*_reduced.json``
-    also gives the reduced addition count of its straight-line program."""
+    """(scheme, provenance, metrics) for every scheme in ``file``; a reduced JSON (``u_fresh``)
+    also gives the reduced addition count of its straight-line program. A file that says where its
+    scheme came from (native meta, a flipgraph reduced file's provenance) keeps that provenance
+    with an ``import`` step added; others get ``{"source": FILE, "method": "import"}``."""
     file = Path(file)
-    if file.name.endswith("_reduced.json"):
+    metrics = {}
+    if file.name.endswith(".json") and _is_reduced_json(str(file)):
         from .io.reduced import read_reduced
 
         slp = read_reduced(file)               # exactly checked straight-line program
-        scheme = slp.to_scheme()
-        return [(scheme.over(ring) if ring else scheme, {"source": str(file), "method": "import"},
-                 {"reduced_additions": slp.additions.total})]
-    return [(found.scheme, {**found.meta, "source": found.source, "method": "import"}, {})
-            for found in resolve_all(file, ring=ring)]
+        metrics = {"reduced_additions": slp.additions.total}
+    items = []
+    for found in resolve_all(file, ring=ring):
+        if found.meta.get("source"):
+            meta = carry(found, "import", {})
+        else:
+            meta = {**found.meta, "source": found.source, "method": "import"}
+        items.append((found.scheme, meta, metrics))
+    return items
 
 
 @dataclass
@@ -477,3 +484,47 @@ def _as_good(database, scheme: Scheme):
         return held[0]
     fewest = min(same, key=lambda e: e.naive_additions)
     return fewest if fewest.naive_additions <= naive_additions(scheme).total else None
+
+
+# --------------------------------------------------------------------------- lift and reduce
+@dataclass
+class Lifted:
+    """One scheme of a file, lifted: ``label`` names it, ``written`` is the file (or None)."""
+
+    label: str
+    source: Resolved
+    result: LiftResult
+    written: Path | None = None
+
+
+def lift_files(paths, *, to: str = "z", steps=None, tries: int = 8, key=None, ring=None, fmt=None,
+               out_dir=None):
+    """Lift every scheme of the files ``paths`` (one ``key`` of a many-scheme file, read in
+    ``ring`` / as ``fmt`` when given); yield a :class:`Lifted` per scheme. With ``out_dir`` each
+    lifted scheme is written there as ``<stem>-<ring>.json`` with the provenance carried forward:
+    the source's own meta (e.g. the search it came from) plus a ``lift`` record."""
+    if out_dir is not None:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+    for path in paths:
+        found = resolve_all(path, fmt=fmt, ring=ring, key=key)
+        for item in found:
+            label = item.source if len(found) > 1 or key else str(path)
+            result = lift(item.scheme, to=to, steps=steps, tries=tries)
+            done = Lifted(label, item, result)
+            if out_dir is not None and result.ok:
+                done.written = Path(out_dir) / f"{item.name}-{result.ring}.json"
+                io.save(result.scheme, done.written, meta=carry(item, "lift", {
+                    "ring": result.ring, "method": result.method, "steps": result.steps,
+                    "source_ring": item.scheme.ring.name}))
+            yield done
+
+
+def carry(source: Resolved, step: str, facts: dict) -> dict:
+    """Provenance of a scheme made from ``source`` by ``step`` (lift, reduce, ...): the source's
+    meta kept whole (so a lifted or reduced scheme still names the search it came from), the
+    step's facts under its name, and ``history``: every step so far, oldest first."""
+    meta = dict(source.meta)
+    history = list(meta.get("history", [])) or ([meta["source"]] if "source" in meta else [])
+    meta[step] = {"from": source.source, **facts}
+    meta["history"] = history + [step]
+    return meta

@@ -1,13 +1,10 @@
 """Verbs of the flipgraph CLI: lift (Z2/Z3 schemes to Z or Q, see :mod:`flipgraph.lift`)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from ..errors import FlipgraphError
-from ..io import FORMATS, load_all, save
-from ..lift import lift as lift_scheme
+from ..io import FORMATS
+from ..pipeline import lift_files
 from ..rings import RINGS
 
 
@@ -34,7 +31,8 @@ def lift_command(files, to, steps, tries, key, out, ring, fmt):
     coefficient, an exact check over Q, then per-term rescaling to the smallest ring: ZT, Z or Q.
     When the first Hensel step is inconsistent the scheme provably has no lift to Z (nor to Q
     with odd denominators, for Z2) and the reason is printed. Every lifted scheme is verified
-    exactly before it is written. Exit code 0 when every scheme lifted, 1 otherwise.
+    exactly before it is written, with the provenance of its source carried forward (a lifted
+    search result still names its search). Exit code 0 when every scheme lifted, 1 otherwise.
 
     \b
     Examples:
@@ -43,29 +41,13 @@ def lift_command(files, to, steps, tries, key, out, ring, fmt):
       flipgraph lift factorizations_f2.npz --key 4,4,4
       flipgraph lift scheme-z3.json --to q --steps 30
     """
-    if out is not None:
-        Path(out).mkdir(parents=True, exist_ok=True)
     all_ok = True
-    for path in files:
-        entries = load_all(path, fmt, ring)
-        many = len(entries) > 1
-        if key is not None:
-            wanted = key.replace("x", ",")
-            entries = [(k, s) for k, s in entries if k in (key, wanted)]
-            if not entries:
-                raise FlipgraphError(f"{path}: no entry {key!r}")
-        for name, scheme in entries:
-            label = f"{path}[{name}]" if many else path
-            result = lift_scheme(scheme, to=to, steps=steps, tries=tries)
-            click.echo(f"{label}: {result}")
-            all_ok &= result.ok
-            if out is not None and result.ok:
-                stem = Path(path).stem + (f"-{name.replace(',', 'x')}" if many else "")
-                target = Path(out) / f"{stem}-{result.ring}.json"
-                save(result.scheme, target, meta={"lifted_from": str(path), "key": name,
-                                                  "method": result.method, "steps": result.steps,
-                                                  "source_ring": scheme.ring.name})
-                click.echo(f"  wrote {target}")
+    for done in lift_files(files, to=to, steps=steps, tries=tries, key=key, ring=ring, fmt=fmt,
+                           out_dir=out):
+        click.echo(f"{done.label}: {done.result}")
+        all_ok &= done.result.ok
+        if done.written:
+            click.echo(f"  wrote {done.written}")
     raise SystemExit(0 if all_ok else 1)
 
 

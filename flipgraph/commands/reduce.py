@@ -1,10 +1,8 @@
 """Verbs of the flipgraph CLI: reduce (addition counts, CSE into a straight-line program)."""
 from __future__ import annotations
 
-import json
 import sys
 import time
-from pathlib import Path
 
 import click
 
@@ -12,22 +10,9 @@ from .. import io
 from ..additions import STRATEGIES, reduce_additions, reduced_total
 from ..additions import minimize_reduced as reduced_walk
 from ..classics import CLASSICS
-from ..errors import FormatError
-from ..io.reduced import read_reduced, write_reduced
+from ..io.reduced import write_reduced
+from ..pipeline import carry, resolve
 from ..walks.naive import minimize_naive as minimize_naive_walk
-
-
-def load_scheme(path: str, fmt: str | None = None):
-    """A scheme from any file :func:`flipgraph.io.load` reads; a reduced JSON (``u_fresh`` key)
-    is expanded back into its plain scheme (its reduction is discarded)."""
-    if fmt is None and path.endswith(".json"):
-        try:
-            data = json.loads(Path(path).read_text())
-        except json.JSONDecodeError as exc:
-            raise FormatError(f"{path}: line {exc.lineno}: not JSON ({exc.msg})") from None
-        if isinstance(data, dict) and "u_fresh" in data:
-            return read_reduced(path).to_scheme()
-    return io.load(path, fmt)
 
 
 @click.command("reduce")
@@ -78,8 +63,9 @@ def reduce_cmd(file, classic, fmt, restarts, strategy, seed, out, listing, minim
     """
     if (file is None) == (classic is None):
         raise click.UsageError("give one FILE, or --classic NAME")
-    scheme = CLASSICS[classic]() if classic else load_scheme(file, fmt)
-    name = f"classic {classic}" if classic else file
+    found = resolve(classic or file, fmt=fmt)
+    scheme = found.scheme
+    name = found.source
     click.echo(f"{name}: {scheme.format_str} rank {scheme.rank} ring {scheme.ring.name}", err=True)
     start = time.perf_counter()
     if minimize_naive and minimize_reduced:
@@ -109,7 +95,9 @@ def reduce_cmd(file, classic, fmt, restarts, strategy, seed, out, listing, minim
     if listing:
         click.echo(red.slp.listing())
     if out:
-        write_reduced(red.slp, out)
+        write_reduced(red.slp, out, carry(found, "reduce", {
+            "naive": red.naive.total, "reduced": red.reduced.total, "stability": red.stability,
+            "strategy": strategy, "restarts": restarts, "seed": seed}))
         click.echo(f"wrote {out}", err=True)
 
 

@@ -101,9 +101,23 @@ def reduced_dict(slp: SLP) -> dict:
     }
 
 
-def write_reduced(slp: SLP, path) -> None:
-    """Write :func:`reduced_dict` as JSON."""
-    write_text(path, json.dumps(reduced_dict(slp), indent=1) + "\n")
+def write_reduced(slp: SLP, path, provenance: dict | None = None) -> None:
+    """Write :func:`reduced_dict` as JSON, with flipgraph's ``provenance`` object (where the
+    scheme came from; other readers ignore the key) when given."""
+    data = reduced_dict(slp)
+    if provenance:
+        data["provenance"] = provenance
+    write_text(path, json.dumps(data, indent=1) + "\n")
+
+
+def reduced_provenance(path) -> dict:
+    """The ``provenance`` object of a reduced JSON file written by flipgraph ({} if none)."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+    found = data.get("provenance") if isinstance(data, dict) else None
+    return found if isinstance(found, dict) else {}
 
 
 def _output_order(name: str):
