@@ -508,7 +508,8 @@ def lift_files(paths, *, to: str = "z", steps=None, tries: int = 8, key=None, ri
     for path in paths:
         found = resolve_all(path, fmt=fmt, ring=ring, key=key)
         for item in found:
-            label = item.source if len(found) > 1 or key else str(path)
+            entry = key or item.meta.get("key")
+            label = f"{path}[{entry}]" if entry and (len(found) > 1 or key) else str(path)
             result = lift(item.scheme, to=to, steps=steps, tries=tries)
             done = Lifted(label, item, result)
             if out_dir is not None and result.ok:

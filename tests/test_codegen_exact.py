@@ -87,7 +87,7 @@ def test_mod_p_schemes_stay_out_of_codegen(tmp_path, monkeypatch):
     db = default_database()
     db.add(z2)
     db.add(flipgraph.scheme.standard(2, 2, 6))
-    assert db.best(2, 2, 6)[0].ring.name == "z2"             # the trap is there
+    assert db.best(2, 2, 6, "z2")[0].ring.name == "z2"       # the trap is there, mod 2
     result = CliRunner().invoke(main, ["codegen", "2x2x6", "-o", str(tmp_path / "m.py")])
     assert result.exit_code == 0, result.output
     assert "rank 24" in result.output and (tmp_path / "m.py").exists()

@@ -187,7 +187,8 @@ def test_report_files_downloads_and_replacement(tmp_path):
     hrefs = re.findall(r'href="(schemes/[^"]+)"', page)
     for entry in db:                                        # every scheme in every written format
         names = {h for h in hrefs if entry.hash[:12] in h}
-        expected = 4 if entry.format is not None else 2     # .json .perminov.json .txt .exp / .json .txt
+        # .json .perminov.json .txt .numeric.txt .exp / .json .txt (flip-cpd's .npy needs its own name)
+        expected = 5 if entry.format is not None else 2
         assert len(names) == expected, entry
     for href in {h for h in hrefs if h.endswith(".exp") or h.endswith("perminov.json")}:
         assert verify(io.load(out_dir / href))

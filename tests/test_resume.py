@@ -68,7 +68,9 @@ def kill_and_resume(out: Path, search_args, resume_args) -> tuple[Checkpoint, li
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert not (out / "best.json").exists()        # killed mid-search: it never finished
+    # killed mid-search: best.json holds the best so far, marked as unfinished
+    kept, meta = io.load_with_meta(out / "best.json")
+    assert meta["in_progress"] is True and kept.rank == checkpoint.best_rank
     before = len(log_records(out))
     resumed = subprocess.run(cli("search", "--resume", out, "--time-limit", 1, "--no-save",
                                  *resume_args),
