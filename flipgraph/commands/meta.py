@@ -89,22 +89,18 @@ def merge_cmd(first, second, dim, output):
     _write(meta.merge(a.scheme, b.scheme, dim), output, (a, b), f"merge dim {dim}")
 
 
-@meta_group.command("transpose")
-@click.argument("scheme")
-@_output
-def transpose_cmd(scheme, output):
-    """(n, m, p) -> (p, m, n) from Cᵀ = Bᵀ·Aᵀ."""
-    s = resolve(scheme)
-    _write(meta.checked(s.scheme.transpose(), "transpose"), output, (s,), "transpose")
+def _symmetry(name: str, summary: str) -> None:
+    """Register ``flipgraph meta NAME SCHEME -o OUT`` for the Scheme method NAME (a symmetry)."""
+    @meta_group.command(name, help=summary)
+    @click.argument("scheme")
+    @_output
+    def command(scheme, output):
+        s = resolve(scheme)
+        _write(meta.checked(getattr(s.scheme, name)(), name), output, (s,), name)
 
 
-@meta_group.command("cyclic")
-@click.argument("scheme")
-@_output
-def cyclic_cmd(scheme, output):
-    """(n, m, p) -> (m, p, n), the cyclic symmetry of the trace form."""
-    s = resolve(scheme)
-    _write(meta.checked(s.scheme.cyclic(), "cyclic"), output, (s,), "cyclic")
+_symmetry("transpose", "(n, m, p) -> (p, m, n) from Cᵀ = Bᵀ·Aᵀ.")
+_symmetry("cyclic", "(n, m, p) -> (m, p, n), the cyclic symmetry of the trace form.")
 
 
 @meta_group.command("sandwich")
