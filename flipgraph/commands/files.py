@@ -13,6 +13,7 @@ from .. import io
 from ..additions import naive_additions
 from ..classics import CLASSICS
 from ..errors import FlipgraphError
+from ..pipeline import resolve, resolve_all
 from ..rings import RINGS
 from ..tensors import describe_target
 from ..verify import verify
@@ -52,14 +53,14 @@ def verify_cmd(files, ring, classic, fmt):
         invalid |= not _report(f"classic {name}", scheme.over(ring) if ring else scheme)
     for path in files:
         try:
-            schemes = io.load_all(path, fmt, ring)
+            found = resolve_all(path, fmt=fmt, ring=ring)
         except (FlipgraphError, OSError) as exc:
             click.echo(f"flipgraph: error: {_message(exc)}", err=True)
             bad = True
             continue
-        for key, scheme in schemes:
-            label = path if len(schemes) == 1 else f"{path}[{key}]"
-            invalid |= not _report(label, scheme)
+        for item in found:
+            label = path if len(found) == 1 else f"{path}[{item.meta.get('key', item.name)}]"
+            invalid |= not _report(label, item.scheme)
     sys.exit(2 if bad else 1 if invalid else 0)
 
 
@@ -93,14 +94,8 @@ def show_cmd(file, key, ring, classic, fmt):
     """
     if (file is None) == (classic is None):
         raise click.UsageError("give one FILE or --classic NAME")
-    meta = {}
-    if classic:
-        scheme = CLASSICS[classic]()
-        scheme = scheme.over(ring) if ring else scheme
-    elif io.format_of(file, fmt).name == "native":
-        scheme, meta = io.load_with_meta(file, ring)
-    else:
-        scheme = io.load(file, fmt, ring, key)
+    found = resolve(classic or file, fmt=fmt, ring=ring, key=key)
+    scheme, meta = found.scheme, found.meta
     verdict = verify(scheme)
     adds = naive_additions(scheme)
     click.echo(f"scheme:     {file or 'classic ' + classic}")
@@ -139,11 +134,8 @@ def convert_cmd(source, target, to_fmt, from_fmt, key, ring, allow_invalid):
       flipgraph convert laderman.json laderman.json.out --to perminov
     """
     out_format = io.format_of(target, to_fmt, for_writing=True)
-    meta = {}
-    if io.format_of(source, from_fmt).name == "native":
-        scheme, meta = io.load_with_meta(source, ring)
-    else:
-        scheme = io.load(source, from_fmt, ring, key)
+    found = resolve(source, fmt=from_fmt, ring=ring, key=key)
+    scheme, meta = found.scheme, found.meta
     verdict = verify(scheme)
     if not verdict and not allow_invalid:
         click.echo(f"{source}: {_summary(scheme)}: {verdict}; not written (--allow-invalid "
