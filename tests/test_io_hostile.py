@@ -1,6 +1,5 @@
 """Hostile and broken input (issue 13): one FormatError line naming the file, fast, bounded memory."""
 import io as _io
-import json
 import struct
 import subprocess
 import sys
