@@ -20,10 +20,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _refused(path, match, seconds=1.0):
-    start = time.perf_counter()
+    """The file is refused with one line naming it, within ``seconds`` of CPU time (not wall
+    time: the test must not depend on the machine's load)."""
+    start = time.process_time()
     with pytest.raises(FormatError, match=match) as info:
         io.load_all(path)
-    assert time.perf_counter() - start < seconds
+    assert time.process_time() - start < seconds
     message = str(info.value)
     assert "\n" not in message and str(Path(path).name) in message
     return message
