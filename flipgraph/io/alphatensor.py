@@ -31,7 +31,7 @@ from ..scheme import Scheme
 from . import npy
 from .common import build_read, check_size, from_trace, ring_flag_from_name
 
-MAX_MEMBER_BYTES = 1 << 26
+MAX_MEMBER_BYTES = 1 << 25          # 32 MB: ten times AlphaTensor's largest member
 
 
 def _reconstruct():
