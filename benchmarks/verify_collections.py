@@ -55,29 +55,29 @@ def main() -> None:
     args = parser.parse_args()
     table: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COLUMNS, 0))
     start = time.perf_counter()
+    width = max(len(f"{root.parent.name}/{root.name}/{d.name}") for root in args.folders for d in [root, *root.iterdir()]
+                if d.is_dir()) + 2
+    print(f"{'folder':<{width}} " + " ".join(f"{c:>12}" for c in COLUMNS), flush=True)
     for root in args.folders:
         files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
                        and not p.name.endswith(".meta.json"))
+        rows = []
         for path in files:
             parts = path.relative_to(root).parent.parts[:args.depth]
-            row = "/".join((root.name, *parts))
+            row = "/".join((root.parent.name, root.name, *parts))
+            rows += [] if row in rows else [row]
             column, detail = classify(path)
             table[row][column] += 1
             if args.list_failures and column not in ("verified", "other target"):
                 print(f"{column}: {path}: {detail.strip()}", file=sys.stderr, flush=True)
-    width = max([len(r) for r in table] + [6])
-    print(f"{'folder':<{width}} " + " ".join(f"{c:>12}" for c in COLUMNS))
-    total = dict.fromkeys(COLUMNS, 0)
-    for row in sorted(table):
-        print(f"{row:<{width}} " + " ".join(f"{table[row][c]:>12}" for c in COLUMNS))
-        for c in COLUMNS:
-            total[c] += table[row][c]
+        for row in rows:                                    # each folder's rows as soon as it is done
+            print(f"{row:<{width}} " + " ".join(f"{table[row][c]:>12}" for c in COLUMNS), flush=True)
+    total = {c: sum(counts[c] for counts in table.values()) for c in COLUMNS}
     print(f"{'total':<{width}} " + " ".join(f"{total[c]:>12}" for c in COLUMNS))
     schemes = sum(total[c] for c in COLUMNS[:4])
     print(f"{total['verified']}/{schemes} matrix-multiplication files verified "
           f"({100 * total['verified'] / max(schemes, 1):.1f} %), {total['traceback']} tracebacks, "
           f"{time.perf_counter() - start:.0f} s")
-
 
 if __name__ == "__main__":
     main()

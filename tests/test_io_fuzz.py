@@ -6,7 +6,6 @@ seconds. A failure prints the sample, the seed and the mutated bytes' head, so i
 import random
 from fractions import Fraction
 
-import numpy as np
 import pytest
 
 import io_samples as samples

@@ -1,15 +1,15 @@
 """The field's published layouts (issue 13): each read to the same scheme, in the right ring."""
 import json
-import subprocess
-import sys
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 import io_samples as samples
 from flipgraph import classics, io, standard, verify
+from flipgraph.cli import main
 from flipgraph.errors import FormatError
 from flipgraph.io import numeric
 
@@ -243,20 +243,19 @@ def test_export_and_read_back_keeps_the_ring(tmp_path, fmt, ring):
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, str(ROOT / "cli.py"), *map(str, args)],
-                          capture_output=True, text=True, cwd=ROOT)
+    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def test_cli_verify_reports_the_strongest_ring_and_lift_reads_like_verify(tmp_path):
     path = samples.write(tmp_path, "found.exp", samples.exp_lines(_mod2_only()))
     run = _cli("verify", path)
-    assert run.returncode == 0 and "valid over z2" in run.stdout, run.stdout + run.stderr
-    run = _cli("lift", path, "--ring", "z3")              # not valid mod 3: read, then refused
-    assert "over z3" in run.stdout + run.stderr
+    assert run.exit_code == 0 and "valid over z2" in run.output, run.output
+    run = _cli("lift", path, "--ring", "z3")              # read mod 3, where it is not valid
+    assert "over z3" in run.output and run.exit_code != 0, run.output
     entries = tmp_path / "two.txt"
     entries.write_text(samples.numeric_txt(classics.strassen()) + samples.numeric_txt(classics.laderman()))
     run = _cli("lift", entries, "--key", "2", "--from", "numeric")
-    assert run.returncode == 0 and "two.txt[2]: 3x3x3 rank 23 over zt" in run.stdout, run.stdout + run.stderr
+    assert run.exit_code == 0 and "two.txt[2]: 3x3x3 rank 23 over zt" in run.output, run.output
 
 
 ANCHORS = ROOT.parent / "shared" / "anchors" / "structured"

@@ -31,7 +31,7 @@ from ..scheme import Scheme
 from . import npy
 from .common import build_read, check_size, from_trace, ring_flag_from_name
 
-MAX_MEMBER_BYTES = 1 << 26
+MAX_MEMBER_BYTES = 1 << 25          # 32 MB: ten times AlphaTensor's largest member
 
 
 def _reconstruct():
@@ -143,7 +143,6 @@ def _factors(raw: bytes, fmt, where: str) -> list[np.ndarray]:
     n, m, p = fmt
     rows = (n * m, m * p, p * n)
     ranks = set()
-    out = []
     for name, factor, want in zip("UVW", factors, rows):
         if not isinstance(factor, np.ndarray) or factor.ndim != 2 or factor.shape[0] != want:
             got = factor.shape if isinstance(factor, np.ndarray) else type(factor).__name__
