@@ -22,14 +22,16 @@ its free parameters x_1.. (1-based in listings), X[i,j] = sum_a P[i,j,a] x_a:
 
     g  general             n² parameters, row-major
     u  upper triangular    n(n+1)/2: the upper triangle with diagonal, row by row
-    l  lower triangular    n(n+1)/2: the lower triangle with diagonal, row by row
+    l  lower triangular    n(n+1)/2: the lower triangle with diagonal, column by column (L[j,i]
+                           has the index of (i, j) in the upper order)
     s  symmetric           n(n+1)/2: the upper triangle with diagonal, row by row; X[j,i] = X[i,j]
     k  skew-symmetric      n(n−1)/2: the strict upper triangle, row by row; X[j,i] = −X[i,j]
     w  skew + free diagonal n(n+1)/2: the upper triangle with diagonal, row by row; X[j,i] = −X[i,j]
        off the diagonal
 
 ``XY:n`` (e.g. ``ug:4``, ``kg:3``, ``ss:2``) is C = X·Y with C a general n×n matrix (n² outputs,
-row-major; ``gg:n`` is ``mm:nxnxn``); ``Xt:n`` (``gt``, ``st``, ``kt``, ``ut``) is C = X·Xᵀ, symmetric, stored once as its upper
+row-major; ``gg:n`` is ``mm:nxnxn``; ``uu:n``, upper·upper, is upper triangular and stored as its
+upper triangle, row by row); ``Xt:n`` (``gt``, ``st``, ``kt``, ``ut``) is C = X·Xᵀ, symmetric, stored once as its upper
 triangle row by row (n(n+1)/2 outputs); as a bilinear map its second input y holds the same
 parameters as x: T[a, b, (i,k)] = sum_j P[i,j,a]·P[k,j,b] for i ≤ k.
 
@@ -261,7 +263,7 @@ def parse_target(spec) -> Target:
         return matmul(*(int(g) for g in match.groups()))
     match = _STRUCTURED.fullmatch(text.lower())
     if match:
-        return structured(match.group(1), int(match.group(2)))
+        return structured(match.group(1), int(match.group(2)), match.group(3))
     raise SchemeError(f"bad format {spec!r}: write it as NxMxP (e.g. 3x3x3) or a structured "
                       f"product OP:N (e.g. gt:4, kg:3, ss:2)")
 
@@ -303,7 +305,7 @@ def from_json(data) -> Target:
 #: Structures of a factor: letter -> description (see the module docstring).
 STRUCTURES = {"g": "general", "u": "upper triangular", "l": "lower triangular", "s": "symmetric",
               "k": "skew-symmetric", "w": "skew-symmetric plus free diagonal"}
-_STRUCTURED = re.compile(r"([gulskw][gulskwt]):(\d+)")
+_STRUCTURED = re.compile(r"([gulskw][gulskwt]):(\d+)([abc]?)")
 
 
 def parameters(structure: str, n: int) -> np.ndarray:
@@ -313,8 +315,8 @@ def parameters(structure: str, n: int) -> np.ndarray:
         cells = [(i, j) for i in range(n) for j in range(n)]
     elif structure in ("u", "s", "w"):
         cells = [(i, j) for i in range(n) for j in range(i, n)]
-    elif structure == "l":
-        cells = [(i, j) for i in range(n) for j in range(i + 1)]
+    elif structure == "l":                 # L[j, i] takes the index of (i, j) in the upper order
+        cells = [(j, i) for i in range(n) for j in range(i, n)]
     elif structure == "k":
         cells = [(i, j) for i in range(n) for j in range(i + 1, n)]
     else:
@@ -329,31 +331,40 @@ def parameters(structure: str, n: int) -> np.ndarray:
     return P
 
 
-def structured(op: str, n: int) -> Target:
+def structured(op: str, n: int, suffix: str = "") -> Target:
     """The structured product ``op`` of n×n matrices (``"gt"``, ``"kg"``, ``"ss"``, ...; see the
-    module docstring), id ``op:n``."""
-    op, n = str(op).lower(), int(n)
+    module docstring), id ``op:n`` (``op:n<suffix>`` for a recursive variant a, b, c)."""
+    op, n, suffix = str(op).lower(), int(n), str(suffix or "").lower()
+    if suffix not in ("", "a", "b", "c"):
+        raise SchemeError(f"unknown suffix {suffix!r}: a, b or c")
     if len(op) != 2 or op[0] not in STRUCTURES or op[1] not in STRUCTURES and op[1] != "t":
         raise SchemeError(f"unknown structured product {op!r}: two letters from "
                           f"{''.join(STRUCTURES)} (X·Y), or X then t (X·Xᵀ)")
     if not 1 <= n <= 64:
         raise SchemeError(f"{op}:{n}: n must be between 1 and 64")
-    if op == "gg":
+    if op == "gg" and not suffix:
         return matmul(n, n, n)                  # general·general is matrix multiplication
     PX = parameters(op[0], n)
+    upper = [(i, k) for i in range(n) for k in range(i, n)]
     if op[1] == "t":
-        upper = [(i, k) for i in range(n) for k in range(i, n)]
         blocks = [np.einsum("ja,jb->ab", PX[i], PX[k]) for i, k in upper]
+    elif op == "uu":                            # upper·upper is upper: its upper triangle
+        PY = parameters("u", n)
+        blocks = [np.einsum("ja,jb->ab", PX[i], PY[:, k]) for i, k in upper]
     else:
         PY = parameters(op[1], n)
         blocks = [np.einsum("ja,jb->ab", PX[i], PY[:, k]) for i in range(n) for k in range(n)]
     T = np.stack(blocks, axis=2)
+    if suffix in ("a", "c"):
+        T[:, :, 0] = 0
+    if suffix in ("b", "c"):
+        T[:, :, -1] = 0
     if not T.any():
         raise SchemeError(f"{op}:{n} is the zero map (no free parameters at n = {n})")
     idx = np.argwhere(T != 0)
     entries = np.concatenate([idx, T[T != 0][:, None]], axis=1).astype(np.int64)
     entries.flags.writeable = False
-    ident = f"{op}:{n}"
+    ident = f"{op}:{n}{suffix}"
     return Target(T.shape, entries, ident, ident, op)
 
 

@@ -209,8 +209,8 @@ def test_flipcpd_targets_other_than_the_file_name_says_are_refused_clearly(tmp_p
     path = samples.write(tmp_path, "ss-333-rank20-rec-0-0-0-z.npy", samples.flipcpd_npy(classics.laderman()))
     with pytest.raises(FormatError, match=r"is not 2·r·21 for a ss:3 scheme"):
         io.load(path)
-    path = samples.write(tmp_path, "gg-333a-rank20-rec-0-0-0-z.txt", samples.flipcpd_txt(classics.laderman()))
-    with pytest.raises(FormatError, match="gg-333a is not one flipgraph models"):
+    path = samples.write(tmp_path, "gt-334-rank20-rec-0-0-0-z.txt", samples.flipcpd_txt(classics.laderman()))
+    with pytest.raises(FormatError, match="gt-334 is not one flipgraph models"):
         io.load(path)
 
 

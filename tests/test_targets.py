@@ -134,9 +134,10 @@ def structured_matrix(structure, n, x):
     it = iter(x)
     for i in range(n):
         for j in range(n):
-            if structure == "g" or (structure == "l" and j <= i) or \
-                    (structure in "usw" and j >= i) or (structure == "k" and j > i):
+            if structure == "g" or (structure in "usw" and j >= i) or (structure == "k" and j > i):
                 X[i, j] = next(it)
+            elif structure == "l" and j >= i:          # flip-cpd: L[j, i] in the upper order
+                X[j, i] = next(it)
     if structure == "s":
         X = np.triu(X) + np.triu(X, 1).T
     if structure in "kw":
@@ -151,7 +152,7 @@ def bilinear(target, x, y):
     return z
 
 
-@pytest.mark.parametrize("op", ["ug", "lg", "ul", "sg", "kg", "ss", "sk", "kk", "wg", "gs",
+@pytest.mark.parametrize("op", ["ug", "lg", "ul", "uu", "sg", "kg", "ss", "sk", "kk", "wg", "gs",
                                 "gt", "st", "kt", "ut", "wt"])
 @pytest.mark.parametrize("n", [2, 3, 4])
 def test_structured_target_is_the_structured_product(op, n):
@@ -161,8 +162,9 @@ def test_structured_target_is_the_structured_product(op, n):
         x = rng.integers(-9, 10, target.sizes[0])
         y = rng.integers(-9, 10, target.sizes[1])
         X = structured_matrix(op[0], n, x)
-        if op[1] == "t":
-            full = X @ structured_matrix(op[0], n, y).T
+        if op[1] == "t" or op == "uu":
+            other = structured_matrix(op[0], n, y).T if op[1] == "t" else structured_matrix("u", n, y)
+            full = X @ other
             want = np.array([full[i, k] for i in range(n) for k in range(i, n)])
         else:
             want = (X @ structured_matrix(op[1], n, y)).ravel()
@@ -175,7 +177,16 @@ def test_general_general_is_matrix_multiplication():
     assert structured("gg", 3) == matmul(3, 3, 3)
 
 
-@pytest.mark.parametrize("spec", ["gx:3", "tg:3", "gt:0", "gt:65", "kt:1"])
+def test_recursive_variants_drop_the_first_and_last_outputs():
+    full, a, b, c = (structured("gt", 3, s) for s in ("", "a", "b", "c"))
+    assert a.id == "gt:3a" and parse_target("gt:3c") == c and c.sizes == full.sizes
+    last = full.sizes[2] - 1
+    assert set(map(tuple, a.entries.tolist())) == {e for e in map(tuple, full.entries.tolist()) if e[2] != 0}
+    assert set(map(tuple, b.entries.tolist())) == {e for e in map(tuple, full.entries.tolist()) if e[2] != last}
+    assert c.nnz == full.nnz - sum(1 for e in full.entries.tolist() if e[2] in (0, last))
+
+
+@pytest.mark.parametrize("spec", ["gx:3", "tg:3", "gt:0", "gt:65", "kt:1", "gt:3d"])
 def test_bad_structured_specs_are_one_line_errors(spec):
     with pytest.raises(SchemeError):
         parse_target(spec)

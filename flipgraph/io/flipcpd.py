@@ -4,9 +4,9 @@ A flip-cpd scheme decomposes a target named ``<op>-<n1><n2><n3>[abc]`` (file nam
 ``gg-333-rank23-rec-0-0-0-z.npy``, or the ``op``/``n1``/``n2``/``n3`` keys of a ``<stem>.meta.json``
 beside the file). ``gg`` is plain matrix multiplication, in the project convention (U index
 i*n2 + j, V index j*n3 + k, W index i*n3 + k: C not transposed); the structured products of n×n
-matrices (``gt``, ``kg``, ``ss``, ``ug``, ...; n1 = n2 = n3) are the targets of
-:func:`flipgraph.tensors.structured`, whose parameter order is flip-cpd's. Targets with a suffix
-letter are refused.
+matrices (``gt``, ``kg``, ``ss``, ``ug``, ``uu``, ...; n1 = n2 = n3; with a suffix letter a, b, c
+for the recursive variants) are the targets of :func:`flipgraph.tensors.structured`, whose
+parameter order is flip-cpd's.
 
 * ``.npy``: one row of 2·r·(nU + nV + nW) integers, every coefficient a numerator followed by
   its denominator: U (r rows of nU), then V, then W.
@@ -133,11 +133,11 @@ def target_of(path, where: str) -> Target:
     name = f"{op}-{''.join(map(str, fmt))}{suffix}"
     if op == "gg" and not suffix:
         return matmul(*fmt)
-    if suffix or len(set(fmt)) != 1:
+    if len(set(fmt)) != 1:
         raise FormatError(f"{where}: flip-cpd target {name} is not one flipgraph models "
-                          f"(structured products of n×n matrices without a suffix letter)")
+                          f"(structured products of n×n matrices)")
     try:
-        return structured(op, fmt[0])
+        return structured(op, fmt[0], suffix)
     except SchemeError as exc:
         raise FormatError(f"{where}: flip-cpd target {name}: {exc}") from None
 
@@ -173,9 +173,10 @@ def file_stem(target: Target) -> str:
     if target.is_matmul and max(target.format) <= 9:
         return "gg-" + "".join(map(str, target.format))
     if target.kind not in ("mm", "user"):
-        op, n = target.id.split(":")
+        op, rest = target.id.split(":")
+        n, suffix = rest.rstrip("abc"), rest[len(rest.rstrip("abc")):]
         if int(n) <= 9:
-            return f"{op}-{n * 3}"
+            return f"{op}-{n * 3}{suffix}"
     raise FormatError(f"{target.label}: flip-cpd file names hold structured products and formats "
                       f"with one-digit dimensions only")
 
