@@ -86,10 +86,12 @@ def test_plot_overlays_runs_and_summarises_time_to_rank(tmp_path):
     pytest.importorskip("matplotlib")
     logs = [_fake_log(tmp_path / f"log{s}.jsonl", s, [27, 25, 24, 23][: 2 + s]) for s in range(3)]
     for args, out in (([], "rank.png"), (["--x", "flips", "--linear", "--best-known", 23], "r.svg"),
-                      (["--kind", "time-to-rank", "--ranks", "24,23"], "ttr.pdf")):
+                      (["--kind", "time-to-rank", "--ranks", "24,23"], "ttr.pdf"),
+                      (["--time-to-rank", tmp_path / "both-ttr.png"], "both.png")):
         result = invoke("plot", *logs, "-o", tmp_path / out, *args)
         assert result.exit_code == 0, result.output
         assert (tmp_path / out).stat().st_size > 1000
+    assert (tmp_path / "both-ttr.png").stat().st_size > 1000
     from flipgraph.plots import read_log, times_to_rank
     runs = [read_log(p) for p in logs]
     assert runs[0].header["seed"] == 0 and runs[2].ranks == [27, 25, 24, 23]

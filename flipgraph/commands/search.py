@@ -308,7 +308,9 @@ def _settings(opts: dict, config) -> SearchSettings:
               "lowest four reached).")
 @click.option("--title", help="Title (default: from the logs' header).")
 @click.option("--dpi", type=click.IntRange(30, 1200), default=150, show_default=True)
-def plot_cmd(logs, output, kind, x_axis, linear, target, best_known, ranks, title, dpi):
+@click.option("--time-to-rank", "ttr_output", type=click.Path(dir_okay=False),
+              help="Also write the time-to-rank summary of the same logs to this file.")
+def plot_cmd(logs, output, kind, x_axis, linear, target, best_known, ranks, title, dpi, ttr_output):
     """Draw search LOGS (OUT/log.jsonl of one run or many, e.g. ten seeds) into a figure.
 
     Needs matplotlib (pip install "flipgraph[plot]").
@@ -317,18 +319,20 @@ def plot_cmd(logs, output, kind, x_axis, linear, target, best_known, ranks, titl
     Examples:
       flipgraph plot runs/444-*/log.jsonl -o rank.pdf --best-known 48
       flipgraph plot runs/444-*/log.jsonl --kind time-to-rank -o ttr.svg --ranks 51,50,49
+      flipgraph plot runs/444-*/log.jsonl -o rank.png --time-to-rank ttr.png   # both
     """
+    try:
+        wanted = [int(r) for r in ranks.split(",")] if ranks else None
+    except ValueError:
+        raise click.BadParameter(f"{ranks!r}: comma-separated integers", param_hint="--ranks") from None
     if kind == "rank":
-        written = plots.rank_plot(logs, output, x=x_axis, log_x=not linear, target=target,
-                                  best_known=best_known, title=title, dpi=dpi)
+        written = [plots.rank_plot(logs, output, x=x_axis, log_x=not linear, target=target,
+                                   best_known=best_known, title=title, dpi=dpi)]
     else:
-        try:
-            wanted = [int(r) for r in ranks.split(",")] if ranks else None
-        except ValueError:
-            raise click.BadParameter(f"{ranks!r}: comma-separated integers",
-                                     param_hint="--ranks") from None
-        written = plots.time_to_rank_plot(logs, output, ranks=wanted, title=title, dpi=dpi)
-    click.echo(f"wrote {written}")
+        written = [plots.time_to_rank_plot(logs, output, ranks=wanted, title=title, dpi=dpi)]
+    if ttr_output:
+        written.append(plots.time_to_rank_plot(logs, ttr_output, ranks=wanted, dpi=dpi))
+    click.echo(f"wrote {', '.join(map(str, written))}")
 
 
 COMMANDS: list[click.Command] = [search_cmd, plot_cmd]
