@@ -25,7 +25,7 @@ from ..scheme import Scheme
 from ..verify import verify
 from .naive import walk_ring
 from .packing import check_packable, pack, unpack
-from .walker import Walker
+from .walker import Walker, warm_up
 
 
 def alternatives(start: Scheme, count: int, *, ring: str | None = None, moves: int = 20_000,
@@ -43,6 +43,7 @@ def alternatives(start: Scheme, count: int, *, ring: str | None = None, moves: i
         raise FlipgraphError(f"the start scheme is not valid over {ring}")
     rank = top = current.rank
     F = pack(current, ring, top + 2)
+    warm_up(F.shape[2])                        # compile (or load) the kernel before the clock
     walker = Walker(ring, int(np.random.SeedSequence(seed).generate_state(1, np.uint64)[0]) | 1)
     seen = set() if include_start else {current.canonical_hash()}
     found: list[Scheme] = []

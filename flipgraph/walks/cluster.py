@@ -33,8 +33,8 @@ def run_chunk(state: dict, seconds: float) -> tuple[dict, dict, object, str]:
     report, new best's packed terms or None, the Dask worker's address)."""
     from distributed import get_worker
 
-    warm_up()                                     # compile or load the kernel off the clock
     strategy = PoolStrategy.from_state(state)
+    warm_up(strategy.start.shape[2])              # compile or load the kernel off the clock
     best_before = strategy.best_rank
     strategy.run(seconds)
     improved = strategy.best if strategy.best_rank < best_before else None
