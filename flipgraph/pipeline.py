@@ -1,5 +1,6 @@
 """What the CLI verbs do, as library functions: say which scheme the user means, run a search job
-(recipe, search until it lifts, provenance, files, database), import folders of scheme files.
+(recipe, search until it lifts, provenance, files, database, resume), lift and carry provenance,
+collect alternatives, import folders and search runs into the database.
 
 The command line only parses flags, calls one function here and prints; Python users call the same
 functions::
@@ -31,9 +32,10 @@ from .lift import LiftResult, lift
 from .scheme import Scheme
 from .tensors import parse_target
 
-__all__ = ["Resolved", "resolve", "resolve_all", "lift_files", "Lifted", "carry", "load_recipe", "RECIPE_KEYS", "SearchJob",
-           "run_search_job", "resume_search_job", "scheme_files", "read_for_import", "import_files",
-           "add_runs"]
+__all__ = ["Resolved", "resolve", "resolve_all", "start_scheme",
+           "load_recipe", "RECIPE_KEYS", "SearchJob", "run_search_job", "resume_search_job",
+           "provenance", "carry", "lift_files", "Lifted", "collect_alternatives",
+           "scheme_files", "read_for_import", "import_files", "add_runs"]
 
 
 # --------------------------------------------------------------------------- which scheme
