@@ -53,6 +53,9 @@ def main() -> None:
     parser.add_argument("--depth", type=int, default=1, help="folder parts per row (default 1)")
     parser.add_argument("--list-failures", action="store_true", help="print every non-verified file")
     args = parser.parse_args()
+    missing = [str(f) for f in args.folders if not f.is_dir()]
+    if missing:
+        parser.error(f"not a folder: {', '.join(missing)}")
     table: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COLUMNS, 0))
     start = time.perf_counter()
     width = max(len(f"{root.parent.name}/{root.name}/{d.name}") for root in args.folders for d in [root, *root.iterdir()]
