@@ -13,7 +13,8 @@ from flipgraph import classics, verify
 from flipgraph.cli import main
 from flipgraph.codegen import module_source, multiply, routine, routine_for
 from flipgraph.codegen.emit import step_source
-from flipgraph.codegen.tune import choose, tune, tuned_cutoffs
+from flipgraph.codegen.cutoffs import tuned_cutoffs
+from flipgraph.codegen.tune import choose, tune
 from flipgraph.scheme import Scheme
 
 SHAPES = [(1, 1, 1), (2, 2, 2), (7, 5, 3), (16, 16, 16), (33, 17, 40), (45, 45, 45), (9, 64, 2)]

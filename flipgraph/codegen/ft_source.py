@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SchemeError
-from . import ft_runtime
+import flipgraph.codegen.ft_runtime as ft_runtime
 from .source import load_source
 
 

@@ -17,7 +17,7 @@ from ..classics import CLASSICS
 from ..errors import FlipgraphError, OperandError
 from ..scheme import Scheme, parse_format
 from ..slp import SLP
-from . import runtime
+import flipgraph.codegen.runtime as runtime
 from .cutoffs import cache_dir, tuned_cutoffs
 from .source import VERSION, load_source, module_source
 

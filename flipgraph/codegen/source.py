@@ -20,7 +20,7 @@ from ..errors import SchemeError
 from ..scheme import Scheme
 from ..slp import SLP
 from ..verify import verify
-from . import runtime
+import flipgraph.codegen.runtime as runtime
 from .emit import step_source
 
 #: bump when the generated code changes: cached modules of other versions are regenerated

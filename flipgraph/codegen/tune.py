@@ -18,7 +18,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..atomic import write_text
-from .cutoffs import cutoffs_path, tuned_cutoffs  # noqa: F401  (tuned_cutoffs: kept importable here)
+from .cutoffs import cutoffs_path
 
 #: kind -> (first size, last size measured by default)
 SIZES = {"float": (256, 2048), "object": (8, 64), "gf": (256, 2048)}

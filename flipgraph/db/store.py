@@ -45,7 +45,15 @@ from ..rings import ring as as_ring, smallest_ring
 from ..scheme import Scheme
 from ..tensors import Target, parse_target
 from ..verify import verify
-from . import layout
+from .layout import (SCHEMA_VERSION as layout_SCHEMA_VERSION,
+    image as layout_image,
+    in_memory as layout_in_memory,
+    read_index as layout_read_index,
+    read_provenance as layout_read_provenance,
+    read_scheme as layout_read_scheme,
+    schema_version as layout_schema_version,
+    set_reduced_additions as layout_set_reduced_additions,
+    write_scheme as layout_write_scheme)
 
 _CHAR0_ORDER = {"zt": 0, "z": 1, "q": 2}
 #: rings whose schemes are handed out when no ring is asked for: those valid over Z/Q
@@ -216,9 +224,9 @@ class Database:
             for stale in self.path.parent.glob(atomic.temporary_pattern(self.path)):
                 stale.unlink(missing_ok=True)          # left by a killed writer (we hold the lock)
             changed = []
-            with layout.in_memory(self.path) as f:
+            with layout_in_memory(self.path) as f:
                 yield f, changed
-                data = layout.image(f) if changed else None
+                data = layout_image(f) if changed else None
             if data is not None:
                 atomic.write_bytes(self.path, data)
 
@@ -279,11 +287,11 @@ class Database:
         format."""
         entry = self.find(entry) if isinstance(entry, str) else entry
         with _open(Path(entry.source)) as f:
-            return layout.read_scheme(f, entry.hash, entry.source)
+            return layout_read_scheme(f, entry.hash, entry.source)
 
     def provenance(self, entry: Entry) -> dict:
         with _open(Path(entry.source)) as f:
-            return layout.read_provenance(f, entry.hash)
+            return layout_read_provenance(f, entry.hash)
 
     def best(self, n, m: int | None = None, p: int | None = None, ring=None
              ) -> tuple[Scheme, Entry] | None:
@@ -360,8 +368,8 @@ class Database:
             key = "x".join(map(str, sorted(e.format))) if e.format else e.target_name
             per_format[key] = per_format.get(key, 0) + 1
         files = {str(p): {"schemes": len(_read_index(p)), "bytes": p.stat().st_size,
-                          "schema_version": layout.schema_version(p)} for p in self.files()}
-        return {"schema_version": layout.SCHEMA_VERSION, "schemes": len(entries), "files": files,
+                          "schema_version": layout_schema_version(p)} for p in self.files()}
+        return {"schema_version": layout_SCHEMA_VERSION, "schemes": len(entries), "files": files,
                 "rings": per_ring, "formats": per_format}
 
     def where(self) -> str:
@@ -445,12 +453,12 @@ def _write(f: h5py.File, changed: list, scheme: Scheme, key: str, provenance: di
         stored = stored if stored >= 0 else None
         if not _smaller(scheme.ring.name, f["schemes"][key].attrs["ring"]):
             if _better(metrics, stored):
-                layout.set_reduced_additions(f, key, reduced)
+                layout_set_reduced_additions(f, key, reduced)
                 changed.append(key)
             return key, False
         if not _better(metrics, stored):      # the same scheme in a smaller ring replaces it
             reduced = stored
-    layout.write_scheme(f, scheme, key, provenance, reduced, _naive_by_output(scheme),
+    layout_write_scheme(f, scheme, key, provenance, reduced, _naive_by_output(scheme),
                         stability_factor(scheme))
     changed.append(key)
     return key, True
@@ -459,14 +467,14 @@ def _write(f: h5py.File, changed: list, scheme: Scheme, key: str, provenance: di
 # --------------------------------------------------------------------------- helpers: reading
 @contextmanager
 def _open(path: Path):
-    layout.schema_version(path)
+    layout_schema_version(path)
     with h5py.File(path, "r") as f:
         yield f
 
 
 def _read_index(path: Path) -> list[Entry]:
     with _open(path) as f:
-        rows = layout.read_index(f)
+        rows = layout_read_index(f)
     return [Entry(hash=row["hash"], format=row["format"], ring=row["ring"], rank=row["rank"],
                   naive_additions=row["naive_by_output"][2], naive_by_output=row["naive_by_output"],
                   reduced_additions=row["reduced_additions"], stability=row["stability"],

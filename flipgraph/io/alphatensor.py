@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import FormatError
 from ..scheme import Scheme
-from . import npy
+from .npy import exact as npy_exact, header as npy_header, plain_array as npy_plain_array
 from .common import build_read, check_size, from_trace, ring_flag_from_name
 
 MAX_MEMBER_BYTES = 1 << 25          # 32 MB: ten times AlphaTensor's largest member
@@ -122,7 +122,7 @@ def _key_format(key: str, where: str) -> tuple[int, int, int]:
 def _factors(raw: bytes, fmt, where: str) -> list[np.ndarray]:
     """(U, V, W) as object arrays of exact numbers, in the file's layout (columns = products)."""
     stream = io.BytesIO(raw)
-    shape, fortran, dtype = npy.header(stream, where)
+    shape, fortran, dtype = npy_header(stream, where)
     if dtype.hasobject:
         if shape != (3,) or fortran:
             raise FormatError(f"{where}: expected 3 factors, found an object array of shape {shape}")
@@ -136,7 +136,7 @@ def _factors(raw: bytes, fmt, where: str) -> list[np.ndarray]:
             raise FormatError(f"{where}: expected 3 factors")
         factors = list(array)
     else:
-        array = npy.plain_array(stream, where, shape, fortran, dtype)
+        array = npy_plain_array(stream, where, shape, fortran, dtype)
         if array.ndim != 3 or array.shape[0] != 3:
             raise FormatError(f"{where}: expected 3 stacked factors, found shape {array.shape}")
         factors = list(array)
@@ -151,5 +151,5 @@ def _factors(raw: bytes, fmt, where: str) -> list[np.ndarray]:
     if len(ranks) != 1:
         raise FormatError(f"{where}: the factors disagree on the rank ({sorted(ranks)})")
     check_size(where, fmt, ranks.pop())
-    return [npy.exact(factor, f"{where}: factor {name}") for name, factor in zip("UVW", factors)]
+    return [npy_exact(factor, f"{where}: factor {name}") for name, factor in zip("UVW", factors)]
 

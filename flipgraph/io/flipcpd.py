@@ -29,7 +29,7 @@ import numpy as np
 from ..errors import FormatError, SchemeError
 from ..scheme import Scheme
 from ..tensors import Target, matmul, structured
-from . import npy
+from .npy import exact as npy_exact, header as npy_header, plain_array as npy_plain_array
 from .common import CHAR0, build_read, check_size
 from .forms import parse_at
 from .listing import split_groups
@@ -49,13 +49,13 @@ def parse_npy(path, where: str, ring=None) -> Scheme:
     target = target_of(path, where)
     try:
         with open(path, "rb") as handle:
-            shape, fortran, dtype = npy.header(handle, where)
+            shape, fortran, dtype = npy_header(handle, where)
             if np.prod(shape, dtype=object) * dtype.itemsize > MAX_NPY_BYTES:
                 raise FormatError(f"{where}: an array of {shape} is too large")
-            row = npy.plain_array(handle, where, shape, fortran, dtype)
+            row = npy_plain_array(handle, where, shape, fortran, dtype)
     except IsADirectoryError:
         raise
-    values = npy.exact(row, where).ravel()
+    values = npy_exact(row, where).ravel()
     if values.dtype == object:
         raise FormatError(f"{where}: expected integers (numerator, denominator pairs)")
     per_rank = 2 * sum(target.sizes)

@@ -29,7 +29,9 @@ import numpy as np
 
 from ..errors import FormatError
 from ..scheme import Scheme
-from . import listing
+from .listing import (output_lines as listing_output_lines,
+    parse_lines as listing_parse_lines,
+    product_lines as listing_product_lines)
 from .common import (CHAR0, MAX_ENTRIES, build_read, check_size, dense_rows, from_trace, load_json, number_json,
                      parse_number, reread, to_trace)
 from .forms import AmbiguousIndex
@@ -69,8 +71,8 @@ def write(scheme: Scheme) -> str:
                for x in (scheme.U, scheme.V, to_trace(scheme.W, n, p)))
     head = {"n": [n, m, p], "m": scheme.rank, "z2": scheme.ring.name == "z2", "ring": scheme.ring.name}
     parts = [f'    "{k}": {json.dumps(v)}' for k, v in head.items()]
-    parts.append(_lines("multiplications", listing.product_lines(scheme, times=" * ")))
-    parts.append(_lines("elements", listing.output_lines(scheme)))
+    parts.append(_lines("multiplications", listing_product_lines(scheme, times=" * ")))
+    parts.append(_lines("elements", listing_output_lines(scheme)))
     parts += [_lines(key, [json.dumps(row.tolist()) for row in mat], quote=False)
               for key, mat in (("u", U), ("v", V), ("w", W))]
     return "{\n" + ",\n".join(parts) + "\n}\n"
@@ -151,7 +153,7 @@ def _check_listing(data: dict, scheme: Scheme, where: str) -> None:
             return                     # not listing lines (e.g. arrays): the arrays are authoritative
         items += [(f"{where}: key {key!r}[{i}]", line) for i, line in enumerate(lines)]
     try:
-        listed = listing.parse_lines(items, where, scheme.format, scheme.ring)
+        listed = listing_parse_lines(items, where, scheme.format, scheme.ring)
     except AmbiguousIndex:
         return
     for name, a, b in (("U", listed.U, scheme.U), ("V", listed.V, scheme.V), ("W", listed.W, scheme.W)):
