@@ -437,27 +437,33 @@ def score(config: Config, fs=FAILURES, objective: str = "lex") -> tuple:
     return head + (len(config.locatable),)
 
 
-def best_parity(config: Config, K: int, coef: int = 2, fs=FAILURES, objective: str = "lex",
-                exhaustive_limit: int = 5000) -> Config:
+def best_parity(config: Config, K: int, coef: int = 2, fs=FAILURES, objective: str = "sum",
+                exhaustive_limit: int = 300) -> Config:
     """``config`` with the K parity products that are best for ``objective`` (see
-    :func:`_select`): all K-sets of candidates when there are at most ``exhaustive_limit``,
-    else greedily one at a time. Candidates: ternary first, entries up to ``coef`` only if fewer
-    than K ternary ones lie in the span."""
-    candidates = []
+    :func:`_select`). Ternary candidates first; entries up to 2, ..., ``coef`` are searched next
+    and kept only when they score strictly better (so a coefficient 2 is used only where it pays).
+    Per level: all K-sets of candidates when there are at most ``exhaustive_limit``, else greedily
+    one at a time."""
+    best, best_score = None, None
     for c in range(1, coef + 1):
         candidates = parity_candidates(config, c)
-        if len(candidates) >= K:
-            break
-    if len(candidates) < K:
+        if len(candidates) < K:
+            continue
+        if math.comb(len(candidates), K) <= exhaustive_limit:
+            found = _select([with_parity(config, list(s))
+                             for s in itertools.combinations(candidates, K)], objective, fs)
+        else:
+            found = config
+            for _ in range(K):
+                found = _select([with_parity(found, [x]) for x in candidates
+                                 if x not in found.parity], objective, fs)
+        value = score(found, fs, objective)
+        if best is None or value > best_score:
+            best, best_score = found, value
+    if best is None:
         raise FlipgraphError(f"only {len(candidates)} rank-one products with entries up to "
                              f"{coef} lie in the span; asked for {K}")
-    if math.comb(len(candidates), K) <= exhaustive_limit:
-        return _select([with_parity(config, list(s))
-                        for s in itertools.combinations(candidates, K)], objective, fs)
-    for _ in range(K):
-        config = _select([with_parity(config, [c]) for c in candidates
-                          if c not in config.parity], objective, fs)
-    return config
+    return best
 
 
 # ------------------------------------------------------------------ pair search

@@ -19,11 +19,15 @@ def ft_group():
 @ft_group.command("analyze")
 @click.argument("schemes", nargs=-1, required=True)
 @click.option("--parity", default=0, show_default=True, type=click.IntRange(0),
-              help="Add K parity products (rank-one products in the span of the forms, ternary "
-                   "first), chosen to be best for --objective.")
-@click.option("--objective", default="lex", show_default=True, type=click.Choice(ft.OBJECTIVES),
-              help="lex: maximise P(decodable | f) for the smallest f first (also best under "
-                   "independent failures); sum: maximise the sum over f = 1..6.")
+              help="Add K parity products (rank-one products in the span of the forms), chosen to "
+                   "be best for --objective: ternary first, integer entries up to --max-coef only "
+                   "where they score strictly better.")
+@click.option("--max-coef", default=2, show_default=True, type=click.IntRange(1, 3),
+              help="Largest |entry| of a parity product's u and v.")
+@click.option("--objective", default="sum", show_default=True, type=click.Choice(ft.OBJECTIVES),
+              help="sum: maximise the sum of P(decodable | f) over f = 1..6 (no failure count "
+                   "sacrificed); lex: the smallest f first (best under rare independent "
+                   "failures, weaker at f = 6).")
 @click.option("--baselines/--no-baselines", default=True, show_default=True,
               help="Also show 2 and 3 plain copies of the first scheme.")
 @click.option("--samples", default=100_000, show_default=True, type=click.IntRange(1),
@@ -33,7 +37,7 @@ def ft_group():
               help="Format of SCHEME files (default: by suffix).")
 @click.option("--json", "as_json", is_flag=True,
               help='One JSON object: {"configs": [{"name", "products", "p_decodable", ...}]}.')
-def analyze_cmd(schemes, parity, objective, baselines, samples, seed, fmt, as_json):
+def analyze_cmd(schemes, parity, max_coef, objective, baselines, samples, seed, fmt, as_json):
     """P(C can be rebuilt | f products failed) for SCHEME... run together, exactly over Q.
 
     Each SCHEME is a file, a classic (strassen, winograd, laderman) or a format NxMxP (the
@@ -51,7 +55,7 @@ def analyze_cmd(schemes, parity, objective, baselines, samples, seed, fmt, as_js
     found = [_scheme(s, fmt) for s in schemes]
     config = ft.Config([s for s, _ in found], [n for _, n in found])
     if parity:
-        config = ft.best_parity(config, parity, objective=objective)
+        config = ft.best_parity(config, parity, coef=max_coef, objective=objective)
     configs = [config]
     if baselines:
         first, name = found[0]
