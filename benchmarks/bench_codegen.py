@@ -9,7 +9,7 @@ fmpz_mat / nmod_mat is not.
     python benchmarks/bench_codegen.py int --n 2048 --bits 20     # vs flint fmpz_mat, float64 trick
     python benchmarks/bench_codegen.py int --n 2048 --bits 64     # full-range int64 vs numpy
     python benchmarks/bench_codegen.py gf --n 1024 --p 31         # vs no recursion, flint nmod_mat
-    python benchmarks/bench_codegen.py float --n 8192 --levels 1  # vs numpy, repeat and first call
+    python benchmarks/bench_codegen.py float --n 8192 --levels auto  # vs numpy, repeat and first call
     python benchmarks/bench_codegen.py accuracy --n 512           # the README's error table
 
 Threads: numpy's BLAS uses its default threads for every contender; flint its default (one).
@@ -191,7 +191,8 @@ def main():
     parser.add_argument("--n", type=int, default=1024)
     parser.add_argument("--bits", type=int, default=20, help="int: entries in ±2^bits (64: all)")
     parser.add_argument("--p", type=int, default=31)
-    parser.add_argument("--levels", type=int, default=1)
+    parser.add_argument("--levels", type=lambda v: None if v == "auto" else int(v), default=1,
+                        help="float: levels of recursion, or 'auto' (the engine's cutoffs)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--numpy-repeats", type=int, default=1,
                         help="int --bits 64: runs of numpy's (slow) int64 matmul")

@@ -43,7 +43,7 @@ Step = namedtuple("Step", "name format rank buffers coefs growth fn")
 #: blocks smaller than this (in any dimension) go to the leaf product, per leaf: "float" (float64
 #: BLAS: float64 operands and exact integer products in float64), "gf" (exact integer products
 #: in float32 BLAS, e.g. GF(31)), "object" (Python objects)
-DEFAULT_CUTOFFS = {"float": 4096, "object": 32, "gf": 4096}
+DEFAULT_CUTOFFS = {"float": 2048, "object": 32, "gf": 4096}
 
 #: leaf dtype of exact products -> (magnitude bound of every intermediate, cutoff key, relative
 #: cost of its BLAS product)
