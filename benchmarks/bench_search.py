@@ -3,7 +3,9 @@
     python benchmarks/bench_search.py [RING] [WHAT] [N]
     RING: z2 (default), z3 or zt
     WHAT: all (default), flips (flips/s only), t333 (3x3x3 27 -> 23, N seeds, default 20),
-          t444 (4x4x4 64 -> 49, 2 workers, N seeds, default 5),
+          t444 (4x4x4 64 -> 49, 2 workers, N seeds, default 10: the strategy of today, workers
+                sharing their finds and going back a level when stalled, against independent
+                workers that never go back, interleaved seed by seed),
           best444 (4x4x4 from 64: best rank within N seconds on 2 workers, default 600)
 
 Numba compile (or cache load) time is measured first and reported apart; every figure after it is
@@ -25,6 +27,8 @@ from flipgraph.walks.walker import warm_up
 
 CPP_FLIPS = {"z2": 8.3e6, "zt": 8.3e6, "z3": 5.0e6}   # C++ anchors, 3x3x3 rank 23
 T444_SETTINGS = dict(pool_size=4, path_limit=100_000_000, plus_after=5_000)
+#: The strategy before workers shared (issue 16): independent workers, no going back.
+INDEPENDENT = dict(share=False, stall_flips=0)
 
 
 def compile_time() -> float:
@@ -48,27 +52,35 @@ def flips_per_second(ring, fmt, rank_goal, moves, seed=1) -> tuple[float, int]:
     return walked.flips / elapsed, found.rank
 
 
-def time_to_rank(ring, fmt, start_rank, target, seeds, workers=1, limit=120.0, **settings):
-    times = []
+def time_to_rank(ring, fmt, start_rank, target, seeds, workers=1, limit=120.0, contenders=None,
+                 **settings):
+    """Seconds (and flips) to ``target`` per seed; ``contenders`` {name: extra settings} run
+    interleaved seed by seed (default: one, the defaults)."""
+    contenders = contenders or {"": {}}
+    times = {name: [] for name in contenders}
     for seed in range(seeds):
-        t0 = time.perf_counter()
-        if workers == 1:
-            s = standard(*fmt)
-            strategy = PoolStrategy(pack(s, ring, s.rank + 8), s.rank, target, seed=seed,
-                                    ring=ring, **settings)
-            strategy.run(time_limit=limit)
-            rank = strategy.best_rank
-            ok = rank <= target and verify(unpack(strategy.best, rank, fmt, ring))
-        else:
-            result = search(fmt, ring=ring, target_rank=target, workers=workers,
-                            time_limit=limit, seed=seed, **settings)
-            ok = result.reached_target
-        times.append(time.perf_counter() - t0 if ok else float("inf"))
-        print(f"  seed {seed}: {'%.3f s' % times[-1] if ok else 'missed'}", flush=True)
-    solved = [t for t in times if t != float("inf")]
-    median = statistics.median(times)
-    print(f"{ring} {fmt[0]}x{fmt[1]}x{fmt[2]} {start_rank}->{target}: {len(solved)}/{seeds} reached, "
-          f"median {median:.3f} s, max {max(times):.3f} s")
+        for name, extra in contenders.items():
+            t0 = time.perf_counter()
+            if workers == 1:
+                s = standard(*fmt)
+                strategy = PoolStrategy(pack(s, ring, s.rank + 8), s.rank, target, seed=seed,
+                                        ring=ring, **settings, **extra)
+                strategy.run(time_limit=limit)
+                rank, flips = strategy.best_rank, strategy.flips
+                ok = rank <= target and verify(unpack(strategy.best, rank, fmt, ring))
+            else:
+                result = search(fmt, ring=ring, target_rank=target, workers=workers,
+                                time_limit=limit, seed=seed, **settings, **extra)
+                ok, flips = result.reached_target, result.flips
+            times[name].append(time.perf_counter() - t0 if ok else float("inf"))
+            print(f"  {name or 'seed'} {seed}: "
+                  f"{'%.3f s' % times[name][-1] if ok else 'missed'}, {flips / 1e6:.0f} M flips",
+                  flush=True)
+    for name, spent in times.items():
+        solved = [t for t in spent if t != float("inf")]
+        print(f"{name + ': ' if name else ''}{ring} {fmt[0]}x{fmt[1]}x{fmt[2]} {start_rank}->{target}: "
+              f"{len(solved)}/{seeds} reached, best {min(spent):.3f} s, "
+              f"median {statistics.median(spent):.3f} s, max {max(spent):.3f} s")
 
 
 def best_rank(ring, fmt, seconds):
@@ -95,8 +107,8 @@ def main(argv):
         time_to_rank(ring, (3, 3, 3), 27, 23, int(count or 20), pool_size=pool_size,
                      path_limit=10_000_000, plus_after=plus_after)
     if what in ("all", "t444") and ring == "z2":
-        time_to_rank(ring, (4, 4, 4), 64, 49, int(count or 5), workers=2, limit=120.0,
-                     **T444_SETTINGS)
+        time_to_rank(ring, (4, 4, 4), 64, 49, int(count or 10), workers=2, limit=90.0,
+                     contenders={"shared": {}, "independent": INDEPENDENT}, **T444_SETTINGS)
     if what == "best444":
         best_rank(ring, (4, 4, 4), count or 600)
 

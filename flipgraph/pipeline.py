@@ -35,7 +35,7 @@ from .tensors import parse_target
 __all__ = ["Resolved", "resolve", "resolve_all", "start_scheme",
            "load_recipe", "RECIPE_KEYS", "SearchJob", "run_search_job", "resume_search_job",
            "provenance", "carry", "lift_files", "Lifted", "collect_alternatives",
-           "scheme_files", "read_for_import", "import_files", "add_runs"]
+           "scheme_files", "read_for_import", "import_files", "add_runs", "save_if_better"]
 
 
 # --------------------------------------------------------------------------- which scheme
@@ -469,6 +469,14 @@ def add_runs(database, runs, *, improvements_only: bool = False) -> list[RunAdde
         for (position, _), (_, added) in zip(items, stored):
             answers[position].added, answers[position].known = added, not added
     return answers
+
+
+def save_if_better(database, scheme: Scheme, provenance: dict) -> bool:
+    """Store ``scheme`` (verified by the store) with ``provenance`` when ``database`` holds
+    nothing as good valid over its ring (see :func:`add_runs`); True when stored."""
+    if _as_good(database, scheme) is not None:
+        return False
+    return database.add(scheme, provenance)[1]
 
 
 def _as_good(database, scheme: Scheme):
