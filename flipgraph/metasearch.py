@@ -118,6 +118,7 @@ class _Format:
         self.best_z: Scheme | None = None        # lowest rank valid over Z (ZT or Z)
         self.strategy: PoolStrategy | None = None
         self.origin: Scheme | None = None        # where the walk started
+        self.lifted_walk = 0                     # the last walk (restarts) whose best was lifted
 
     def start(self, scheme: Scheme) -> None:
         """Walk from ``scheme`` (read in the walk ring) towards the goal, with a fresh seed."""
@@ -159,6 +160,9 @@ def run_meta_search(settings: MetaSettings, database, *,
     """Run the meta search ``settings``; improvements are saved into ``database`` (a
     :class:`flipgraph.db.Database`) with their provenance; ``on_event`` gets a line per event."""
     settings.check()
+    for words in {pack(standard(*f), settings.ring, int(np.prod(f))).shape[2]
+                  for f in settings.formats}:
+        warm_up(words)                       # compiled before the clock; workers fork after
     say = on_event or (lambda line: None)
     table = best_known()
     formats = {}
@@ -190,11 +194,10 @@ def run_meta_search(settings: MetaSettings, database, *,
 
     for fmt, state in formats.items():
         offer(state, standard(*fmt).over("zt"), "standard")
-        held = None if settings.from_scratch else database.best(*fmt, ring=settings.ring)
-        if held is not None:
-            offer(state, held[0].to_format(*fmt), "database")
-    for words in {pack(standard(*f), settings.ring, int(np.prod(f))).shape[2] for f in formats}:
-        warm_up(words)                       # compiled before the clock; workers fork after
+        for ring in ((settings.ring, "z") if not settings.from_scratch else ()):
+            held = database.best(*fmt, ring=ring)
+            if held is not None:
+                offer(state, held[0].to_format(*fmt), "database")
     ctx = mp.get_context("fork")
     with ctx.Pool(settings.workers) as workers:
         while clock() < settings.time_limit:
@@ -213,21 +216,30 @@ def run_meta_search(settings: MetaSettings, database, *,
             states = workers.map(_walk, [(s.strategy.state(), seconds) for s in open_])
             for state, saved in zip(open_, states):
                 state.strategy = PoolStrategy.from_state(saved)
-                rank = state.strategy.best_rank
-                if state.best is None or rank < state.best.rank:
-                    found = unpack(state.strategy.best, rank, matmul(*state.fmt), settings.ring)
-                    if not verify(found):
-                        raise RuntimeError(f"internal error: an invalid {found.format_str} walk")
-                    offer(state, found, "flips")
-                    if settings.lift_to and settings.ring in ("z2", "z3") and (
-                            state.goal is None or rank <= state.goal):
-                        lifted = lift(found, to=settings.lift_to)
-                        if lifted.ok:
-                            offer(state, lifted.scheme, f"flips, lifted to {lifted.ring}")
+                _collect(state, settings, offer)
     result.elapsed = clock()
     result.ranks = {f: s.best.rank for f, s in formats.items()}
     result.ranks_z = {f: s.best_z.rank if s.best_z else None for f, s in formats.items()}
     return result
+
+
+def _collect(state: _Format, settings: MetaSettings, offer) -> None:
+    """Offer the walk's best when it is new, lifted when asked: once per walk at the goal (a walk
+    restarts when its scheme does not lift), or at every new best when there is no goal."""
+    rank = state.strategy.best_rank
+    at_goal = state.goal is not None and rank <= state.goal and not state.finished
+    new = rank < state.best.rank
+    if not (new or at_goal and state.lifted_walk != state.restarts):
+        return
+    found = unpack(state.strategy.best, rank, matmul(*state.fmt), settings.ring)
+    if not verify(found):
+        raise RuntimeError(f"internal error: an invalid {found.format_str} walk")
+    offer(state, found, "flips")
+    if settings.lift_to and settings.ring in ("z2", "z3") and (at_goal or state.goal is None):
+        state.lifted_walk = state.restarts
+        lifted = lift(found, to=settings.lift_to)
+        if lifted.ok:
+            offer(state, lifted.scheme, f"flips, lifted to {lifted.ring}")
 
 
 def _candidates(fmt: Format, formats: dict[Format, _Format]):

@@ -133,7 +133,7 @@ def _is_reduced_json(path: str) -> bool:
 # --------------------------------------------------------------------------- search jobs
 #: Keys of a search recipe (TOML): the ``flipgraph search`` flag names.
 RECIPE_KEYS = ("format", "ring", "target-rank", "workers", "time-limit", "seed", "pool-size",
-               "path-limit", "plus-after", "reset-flips", "from", "out", "lift")
+               "path-limit", "plus-after", "reset-flips", "stall-flips", "from", "out", "lift")
 
 
 def load_recipe(path) -> dict:
@@ -277,7 +277,8 @@ def provenance(settings, result, config, lift_to: str | None) -> dict:
             "format": settings.target.label, "ring": settings.ring, "seed": settings.seed,
             "workers": settings.workers, "pool_size": settings.pool_size,
             "path_limit": settings.path_limit, "plus_after": settings.plus_after,
-            "reset_flips": settings.reset_flips, "target_rank": settings.target_rank,
+            "reset_flips": settings.reset_flips, "stall_flips": settings.stall_flips,
+            "target_rank": settings.target_rank,
             "lift_to": lift_to, "flips": result.flips, "seconds": round(result.elapsed, 3),
             "config": str(config) if config else None, "engine": f"flipgraph {__version__}",
             "date": time.strftime("%Y-%m-%d")}
