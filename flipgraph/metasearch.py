@@ -34,7 +34,7 @@ from .pipeline import save_if_better
 from .scheme import Scheme, standard
 from .walks.packing import check_packable, pack, unpack
 from .walks.pool import PLUS_HEADROOM, PoolStrategy
-from .walks.runner import RING_DEFAULTS, SUPPORTED_RINGS, stall_flips_default, worker_seed
+from .walks.runner import SUPPORTED_RINGS, search_defaults, worker_seed
 from .walks.walker import warm_up
 from .tensors import matmul
 from .verify import verify
@@ -127,13 +127,11 @@ class _Format:
         if self.goal is not None and scheme.rank <= self.goal:
             scheme = standard(*self.fmt).over(ring)   # at the goal in the ring, not over Z
         self.origin = scheme
-        pool_size, plus_after = RING_DEFAULTS[ring]
         self.restarts += 1
         self.strategy = PoolStrategy(
             pack(scheme, ring, scheme.rank + PLUS_HEADROOM + 1), scheme.rank, self.goal or 0,
-            pool_size=pool_size, path_limit=10_000_000, plus_after=plus_after,
             seed=worker_seed(self.settings.seed, 1000 * self.index + self.restarts), ring=ring,
-            stall_flips=stall_flips_default(matmul(*self.fmt), ring))
+            **search_defaults(matmul(*self.fmt), ring))
 
     def offers(self, scheme: Scheme) -> tuple[bool, bool]:
         """Whether ``scheme`` (of this format) beats the run's best in the walk ring / over Z."""

@@ -49,12 +49,14 @@ def _view(settings, every: float) -> ProgressView:
 @click.option("--key", "start_key", help="Entry of a many-scheme --from file, e.g. 4,4,4.")
 @click.option("--pool-size", type=int, default=None,
               help="Distinct schemes kept per rank level (1 = plain walk with restarts). "
-                   "Default: 4 over z2, 1 over z3 and zt.")
-@click.option("--path-limit", type=int, default=10_000_000, show_default=True,
-              help="Moves per walk before it gives up and a new walk starts from the pool.")
+                   "Default: 4 over z2, 1 over z3 and zt; 1 from 5x5x5 up.")
+@click.option("--path-limit", type=int, default=None,
+              help="Moves per walk before it gives up and a new walk starts from the pool. "
+                   "Default: 10000000; 30000 from 5x5x5 up (with pool 1, plus-after 2000).")
 @click.option("--plus-after", type=int, default=None,
               help="Plus transition (rank + 1) after this many flips without a reduction "
-                   "(randomised in [A, 2A)); 0 = never. Default: 5000 over z2, 30000 over z3/zt.")
+                   "(randomised in [A, 2A)); 0 = never. Default: 5000 over z2, 30000 over z3/zt; "
+                   "2000 from 5x5x5 up.")
 @click.option("--reset-flips", type=int, default=0, show_default=True,
               help="Start over from the start scheme every this many flips per worker (the best "
                    "is kept); times to a rank are heavy-tailed, so fresh starts can beat waiting. "
@@ -305,7 +307,7 @@ def _settings(opts: dict, config) -> SearchSettings:
                               workers=number("workers", int, 1),
                               time_limit=time_limit or None, seed=number("seed", int, 0),
                               pool_size=number("pool_size", int, 1, allow_none=True),
-                              path_limit=number("path_limit", int, 1),
+                              path_limit=number("path_limit", int, 1, allow_none=True),
                               plus_after=number("plus_after", int, 0, allow_none=True),
                               reset_flips=number("reset_flips", int, 0),
                               stall_flips=number("stall_flips", int, 0, allow_none=True),

@@ -31,6 +31,11 @@ from .walker import warm_up
 SUPPORTED_RINGS = ("z2", "z3", "zt")
 #: Default (pool size, plus-after) per ring, tuned on 3x3x3 -> 23 and 4x4x4 (benchmarks/).
 RING_DEFAULTS = {"z2": (4, 5_000), "z3": (1, 30_000), "zt": (1, 30_000)}
+#: Targets at least this large (entries of U, V, W together; 5x5x5: 75) walk short paths from a
+#: pool of one: on 5x5x5 from 125 over Z2, 6·10⁷ flips of 10⁷-move walks found no reduction at
+#: all, 3·10⁴-move walks with plus transitions after 2000 flips reached 108-112 (two seeds).
+LARGE = 75
+LARGE_DEFAULTS = dict(pool_size=1, plus_after=2_000, path_limit=30_000)
 
 
 @dataclass
@@ -44,9 +49,9 @@ class SearchSettings:
     workers: int = 1
     time_limit: float | None = 60.0
     seed: int = 0
-    pool_size: int | None = None    # None: the ring's default (RING_DEFAULTS)
-    path_limit: int = 10_000_000
-    plus_after: int | None = None   # None: the ring's default; 0: no plus transitions
+    pool_size: int | None = None    # None: by ring and size (search_defaults)
+    path_limit: int | None = None   # None: 10⁷, or 3·10⁴ for large targets (search_defaults)
+    plus_after: int | None = None   # None: by ring and size; 0: no plus transitions
     reset_flips: int = 0            # > 0: start over from the start scheme after this many flips
     stall_flips: int | None = None  # flips at a level before going back one (None: per format,
                                     # stall_flips_default; 0: never); also when workers share
@@ -60,16 +65,12 @@ class SearchSettings:
         if self.ring not in SUPPORTED_RINGS:
             raise FlipgraphError(f"no search over ring {self.ring!r}; "
                                  f"supported: {', '.join(SUPPORTED_RINGS)}")
-        default_pool, default_plus = RING_DEFAULTS[self.ring]
-        if self.pool_size is None:
-            self.pool_size = default_pool
-        if self.plus_after is None:
-            self.plus_after = default_plus
+        for name, value in search_defaults(self.target, self.ring).items():
+            if getattr(self, name) is None:
+                setattr(self, name, value)
         check_packable(self.target, self.ring)
         if self.workers < 1 or self.pool_size < 1 or self.path_limit < 1:
             raise FlipgraphError("workers, pool size and path limit must be at least 1")
-        if self.stall_flips is None:
-            self.stall_flips = stall_flips_default(self.target, self.ring)
         if min(self.plus_after, self.target_rank, self.reset_flips, self.stall_flips) < 0:
             raise FlipgraphError("plus-after, reset-flips, stall-flips and target rank must be "
                                  "non-negative")
@@ -94,6 +95,17 @@ class SearchResult:
     @property
     def flips_per_second(self) -> float:
         return self.flips / self.elapsed if self.elapsed > 0 else 0.0
+
+
+def search_defaults(target: Target, ring: str) -> dict:
+    """The settings a search of ``target`` over ``ring`` takes when not given: pool size,
+    plus-after, path limit and stall flips, as measured (RING_DEFAULTS, LARGE_DEFAULTS)."""
+    pool_size, plus_after = RING_DEFAULTS[ring]
+    chosen = dict(pool_size=pool_size, plus_after=plus_after, path_limit=10_000_000,
+                  stall_flips=stall_flips_default(target, ring))
+    if sum(target.sizes) >= LARGE:
+        chosen.update(LARGE_DEFAULTS)
+    return chosen
 
 
 def stall_flips_default(target: Target, ring: str) -> int:
