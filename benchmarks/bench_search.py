@@ -6,7 +6,12 @@
           t444 (4x4x4 64 -> 49, 2 workers, N seeds, default 10: the strategy of today, workers
                 sharing their finds and going back a level when stalled, against independent
                 workers that never go back, interleaved seed by seed),
-          best444 (4x4x4 from 64: best rank within N seconds on 2 workers, default 600)
+          best444 (4x4x4 from 64: best rank within N seconds on 2 workers, default 600),
+          best555 (5x5x5 from 125: best rank within N seconds on 2 workers, default 45, seeds 1
+                   and 2; run /tmp/tfg/flip_graph -n1 5 -n2 5 -n3 5 --ring Z2 --threads 2
+                   --count 8 --seed S for the same seconds beside it),
+          meta (search --meta 2..4 from the standard schemes into a fresh database, lifted to Z:
+                seconds until each format holds its best known rank over Z; limit N, default 600)
 
 Numba compile (or cache load) time is measured first and reported apart; every figure after it is
 compile-free. The C++ anchors measured on this 2-core machine (DESIGN §8 and the issue): 8.3 M
@@ -89,6 +94,31 @@ def best_rank(ring, fmt, seconds):
           f"{result.rank} in {result.elapsed:.0f} s on 2 workers ({result.flips:,} flips)")
 
 
+def best555(seconds):
+    for seed in (1, 2):
+        result = search((5, 5, 5), workers=2, time_limit=seconds, seed=seed)
+        print(f"z2 5x5x5 from 125, seed {seed}: best rank {result.rank} in {result.elapsed:.0f} s "
+              f"on 2 workers ({result.flips:,} flips)", flush=True)
+
+
+def meta_fill(seconds):
+    import tempfile
+    from pathlib import Path
+
+    from flipgraph.db import default_database
+    from flipgraph.metasearch import MetaSettings, meta_formats, run_meta_search
+
+    with tempfile.TemporaryDirectory() as folder:
+        database = default_database(Path(folder) / "fresh.h5", catalogue=False)
+        settings = MetaSettings(meta_formats("2..4"), workers=2, time_limit=seconds, seed=1,
+                                lift_to="z", from_scratch=True)
+        result = run_meta_search(settings, database, on_event=print)
+    for fmt, goal in result.goals.items():
+        at = f"{result.done[fmt]:.1f} s" if fmt in result.done else "missed"
+        print(f"  {'x'.join(map(str, fmt))}: goal {goal} over Z: {at}")
+    print(f"meta 2..4: {len(result.done)}/{len(result.goals)} goals in {result.elapsed:.1f} s")
+
+
 def main(argv):
     args = argv[1:]
     ring = args.pop(0) if args and args[0] in RING_CODES else "z2"
@@ -111,6 +141,10 @@ def main(argv):
                      contenders={"shared": {}, "independent": INDEPENDENT}, **T444_SETTINGS)
     if what == "best444":
         best_rank(ring, (4, 4, 4), count or 600)
+    if what == "best555":
+        best555(count or 45)
+    if what == "meta":
+        meta_fill(count or 600)
 
 
 if __name__ == "__main__":

@@ -116,22 +116,30 @@ class _Format:
         self.restarts = 0
         self.best: Scheme | None = None          # lowest rank in the walk ring
         self.best_z: Scheme | None = None        # lowest rank valid over Z (ZT or Z)
-        self.strategy: PoolStrategy | None = None
-        self.origin: Scheme | None = None        # where the walk started
-        self.lifted_walk = 0                     # the last walk (restarts) whose best was lifted
+        self.walks: list[PoolStrategy] = []     # one or more (when workers outnumber formats)
+        self.origin: Scheme | None = None        # where the walks started
+        self.lifted: set[tuple[int, int]] = set()  # (restarts, walk) whose best was lifted
 
     def start(self, scheme: Scheme) -> None:
-        """Walk from ``scheme`` (read in the walk ring) towards the goal, with a fresh seed."""
-        ring = self.settings.ring
-        scheme = scheme.over(ring)
+        """Walk from ``scheme`` (read in the walk ring) towards the goal, with fresh seeds."""
+        scheme = scheme.over(self.settings.ring)
         if self.goal is not None and scheme.rank <= self.goal:
-            scheme = standard(*self.fmt).over(ring)   # at the goal in the ring, not over Z
+            scheme = standard(*self.fmt).over(self.settings.ring)   # at the goal, not over Z
         self.origin = scheme
         self.restarts += 1
-        self.strategy = PoolStrategy(
-            pack(scheme, ring, scheme.rank + PLUS_HEADROOM + 1), scheme.rank, self.goal or 0,
-            seed=worker_seed(self.settings.seed, 1000 * self.index + self.restarts), ring=ring,
-            **search_defaults(matmul(*self.fmt), ring))
+        count = max(1, len(self.walks))
+        self.walks = []
+        self.widen(count)
+
+    def widen(self, count: int) -> None:
+        """Walk ``count`` independent walks from the origin (more when formats are done)."""
+        ring, scheme = self.settings.ring, self.origin
+        while len(self.walks) < count:
+            seed = worker_seed(self.settings.seed, 10**6 * self.index + 1000 * self.restarts
+                               + len(self.walks))
+            self.walks.append(PoolStrategy(
+                pack(scheme, ring, scheme.rank + PLUS_HEADROOM + 1), scheme.rank, self.goal or 0,
+                seed=seed, ring=ring, **search_defaults(matmul(*self.fmt), ring)))
 
     def offers(self, scheme: Scheme) -> tuple[bool, bool]:
         """Whether ``scheme`` (of this format) beats the run's best in the walk ring / over Z."""
@@ -205,36 +213,40 @@ def run_meta_search(settings: MetaSettings, database, *,
             for state in open_:                               # meta moves
                 for scheme, how in _candidates(state.fmt, formats):
                     offer(state, scheme, how)
-                if state.strategy is None or state.best.rank < state.strategy.level:
+                if not state.walks or state.best.rank < min(w.level for w in state.walks):
                     state.start(state.best)                   # walk from the best
-                elif state.strategy.done:                     # at the goal, not lifted: again
+                elif any(w.done for w in state.walks):        # at the goal, not lifted: again
                     state.start(state.origin)
             open_ = [s for s in open_ if not s.finished]
+            for state in open_:
+                state.widen(max(1, settings.workers // max(1, len(open_))))
             seconds = min(settings.slice, max(0.05, settings.time_limit - clock()))
-            states = workers.map(_walk, [(s.strategy.state(), seconds) for s in open_])
-            for state, saved in zip(open_, states):
-                state.strategy = PoolStrategy.from_state(saved)
-                _collect(state, settings, offer)
+            jobs = [(state, w) for state in open_ for w in range(len(state.walks))]
+            states = workers.map(_walk, [(s.walks[w].state(), seconds) for s, w in jobs])
+            for (state, w), saved in zip(jobs, states):
+                state.walks[w] = PoolStrategy.from_state(saved)
+                _collect(state, w, settings, offer)
     result.elapsed = clock()
     result.ranks = {f: s.best.rank for f, s in formats.items()}
     result.ranks_z = {f: s.best_z.rank if s.best_z else None for f, s in formats.items()}
     return result
 
 
-def _collect(state: _Format, settings: MetaSettings, offer) -> None:
-    """Offer the walk's best when it is new, lifted when asked: once per walk at the goal (a walk
-    restarts when its scheme does not lift), or at every new best when there is no goal."""
-    rank = state.strategy.best_rank
+def _collect(state: _Format, w: int, settings: MetaSettings, offer) -> None:
+    """Offer walk ``w``'s best when it is new, lifted when asked: once per walk at the goal (the
+    walks restart when its scheme does not lift), or at every new best when there is no goal."""
+    walk = state.walks[w]
+    rank = walk.best_rank
     at_goal = state.goal is not None and rank <= state.goal and not state.finished
     new = rank < state.best.rank
-    if not (new or at_goal and state.lifted_walk != state.restarts):
+    if not (new or at_goal and (state.restarts, w) not in state.lifted):
         return
-    found = unpack(state.strategy.best, rank, matmul(*state.fmt), settings.ring)
+    found = unpack(walk.best, rank, matmul(*state.fmt), settings.ring)
     if not verify(found):
         raise RuntimeError(f"internal error: an invalid {found.format_str} walk")
     offer(state, found, "flips")
     if settings.lift_to and settings.ring in ("z2", "z3") and (at_goal or state.goal is None):
-        state.lifted_walk = state.restarts
+        state.lifted.add((state.restarts, w))
         lifted = lift(found, to=settings.lift_to)
         if lifted.ok:
             offer(state, lifted.scheme, f"flips, lifted to {lifted.ring}")
