@@ -6,6 +6,9 @@
           t444 (4x4x4 64 -> 49, 2 workers, N seeds, default 10: the strategy of today, workers
                 sharing their finds and going back a level when stalled, against independent
                 workers that never go back, interleaved seed by seed),
+          stall444 (4x4x4 64 -> 49 on one worker, deterministic, N seeds, default 3: going back
+                    a level after 1.5e8 or 5e7 flips at a level against never; flips are the
+                    load-free figure),
           best444 (4x4x4 from 64: best rank within N seconds on 2 workers, default 600),
           best555 (5x5x5 from 125: best rank within N seconds on 2 workers, default 45, seeds 1
                    and 2; run /tmp/tfg/flip_graph -n1 5 -n2 5 -n3 5 --ring Z2 --threads 2
@@ -139,6 +142,11 @@ def main(argv):
     if what in ("all", "t444") and ring == "z2":
         time_to_rank(ring, (4, 4, 4), 64, 49, int(count or 10), workers=2, limit=90.0,
                      contenders={"shared": {}, "independent": INDEPENDENT}, **T444_SETTINGS)
+    if what == "stall444" and ring == "z2":
+        time_to_rank(ring, (4, 4, 4), 64, 49, int(count or 3), limit=600.0,
+                     contenders={"stall 1.5e8": {"stall_flips": 150_000_000},
+                                 "stall 5e7": {"stall_flips": 50_000_000},
+                                 "never": {"stall_flips": 0}}, **T444_SETTINGS)
     if what == "best444":
         best_rank(ring, (4, 4, 4), count or 600)
     if what == "best555":
