@@ -11,9 +11,13 @@ lifted when asked (``lift_to``), and saved when it beats what the database holds
 its ring (:func:`flipgraph.pipeline.save_if_better`). A format is done at its goal rank: the best
 known rank over Z (:mod:`flipgraph.db.best_known`), for a scheme valid over Z (ZT, or lifted).
 
-    >>> settings = MetaSettings(meta_formats("2..2"), time_limit=10)        # doctest: +SKIP
-    >>> run_meta_search(settings, database).done
-    {(2, 2, 2): 7.0}
+    >>> settings = MetaSettings(meta_formats("2x2x2,2x2x4"), lift_to="z")   # doctest: +SKIP
+    >>> database = default_database("/tmp/x.h5", catalogue=False)          # doctest: +SKIP
+    >>> result = run_meta_search(settings, database)                        # doctest: +SKIP
+    >>> result.complete, result.ranks_z                                     # doctest: +SKIP
+    (True, {(2, 2, 2): 7, (2, 2, 4): 14})
+
+``result.done`` holds the seconds to each goal.
 """
 from __future__ import annotations
 
@@ -53,7 +57,7 @@ def meta_formats(spec: str) -> list[Format]:
         low, high = int(span[1]), int(span[2])
         if not 1 <= low <= high <= MAX_DIM:
             raise FlipgraphError(f"--meta {spec}: give A..B with 1 <= A <= B <= {MAX_DIM}")
-        found = [f for f in itertools.combinations_with_replacement(range(low, high + 1), 3)]
+        found = list(itertools.combinations_with_replacement(range(low, high + 1), 3))
     else:
         found = []
         for part in spec.split(","):
