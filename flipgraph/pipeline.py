@@ -35,7 +35,7 @@ from .tensors import parse_target
 __all__ = ["Resolved", "resolve", "resolve_all", "start_scheme",
            "load_recipe", "RECIPE_KEYS", "SearchJob", "run_search_job", "resume_search_job",
            "provenance", "carry", "lift_files", "Lifted", "collect_alternatives",
-           "scheme_files", "read_for_import", "import_files", "add_runs"]
+           "scheme_files", "read_for_import", "import_files", "add_runs", "save_if_better"]
 
 
 # --------------------------------------------------------------------------- which scheme
@@ -133,7 +133,7 @@ def _is_reduced_json(path: str) -> bool:
 # --------------------------------------------------------------------------- search jobs
 #: Keys of a search recipe (TOML): the ``flipgraph search`` flag names.
 RECIPE_KEYS = ("format", "ring", "target-rank", "workers", "time-limit", "seed", "pool-size",
-               "path-limit", "plus-after", "reset-flips", "from", "out", "lift")
+               "path-limit", "plus-after", "reset-flips", "stall-flips", "from", "out", "lift")
 
 
 def load_recipe(path) -> dict:
@@ -277,7 +277,8 @@ def provenance(settings, result, config, lift_to: str | None) -> dict:
             "format": settings.target.label, "ring": settings.ring, "seed": settings.seed,
             "workers": settings.workers, "pool_size": settings.pool_size,
             "path_limit": settings.path_limit, "plus_after": settings.plus_after,
-            "reset_flips": settings.reset_flips, "target_rank": settings.target_rank,
+            "reset_flips": settings.reset_flips, "stall_flips": settings.stall_flips,
+            "target_rank": settings.target_rank,
             "lift_to": lift_to, "flips": result.flips, "seconds": round(result.elapsed, 3),
             "config": str(config) if config else None, "engine": f"flipgraph {__version__}",
             "date": time.strftime("%Y-%m-%d")}
@@ -469,6 +470,14 @@ def add_runs(database, runs, *, improvements_only: bool = False) -> list[RunAdde
         for (position, _), (_, added) in zip(items, stored):
             answers[position].added, answers[position].known = added, not added
     return answers
+
+
+def save_if_better(database, scheme: Scheme, provenance: dict) -> bool:
+    """Store ``scheme`` (verified by the store) with ``provenance`` when ``database`` holds
+    nothing as good valid over its ring (see :func:`add_runs`); True when stored."""
+    if _as_good(database, scheme) is not None:
+        return False
+    return database.add(scheme, provenance)[1]
 
 
 def _as_good(database, scheme: Scheme):

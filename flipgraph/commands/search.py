@@ -49,16 +49,32 @@ def _view(settings, every: float) -> ProgressView:
 @click.option("--key", "start_key", help="Entry of a many-scheme --from file, e.g. 4,4,4.")
 @click.option("--pool-size", type=int, default=None,
               help="Distinct schemes kept per rank level (1 = plain walk with restarts). "
-                   "Default: 4 over z2, 1 over z3 and zt.")
-@click.option("--path-limit", type=int, default=10_000_000, show_default=True,
-              help="Moves per walk before it gives up and a new walk starts from the pool.")
+                   "Default: 4 over z2, 1 over z3 and zt; 1 from 5x5x5 up.")
+@click.option("--path-limit", type=int, default=None,
+              help="Moves per walk before it gives up and a new walk starts from the pool. "
+                   "Default: 10000000; 30000 from 5x5x5 up (with pool 1, plus-after 2000).")
 @click.option("--plus-after", type=int, default=None,
               help="Plus transition (rank + 1) after this many flips without a reduction "
-                   "(randomised in [A, 2A)); 0 = never. Default: 5000 over z2, 30000 over z3/zt.")
+                   "(randomised in [A, 2A)); 0 = never. Default: 5000 over z2, 30000 over z3/zt; "
+                   "2000 from 5x5x5 up.")
 @click.option("--reset-flips", type=int, default=0, show_default=True,
               help="Start over from the start scheme every this many flips per worker (the best "
                    "is kept); times to a rank are heavy-tailed, so fresh starts can beat waiting. "
                    "0 = never. 300000000 (~15 s) helped on 4x4x4 in a small test.")
+@click.option("--stall-flips", type=int, default=None,
+              help="Flips at one rank level without a find before a worker goes back to the "
+                   "pool it kept of the level above; with several workers, a stalled or lagging "
+                   "worker first takes the lowest level another reached. 0 = never. Default: by "
+                   "format size (150000000 on 4x4x4, 0 below 40 entries).")
+@click.option("--meta", "meta_formats", metavar="FORMATS",
+              help="Meta search over many formats at once instead of FORMAT: 2..4 (every "
+                   "n<=m<=p in 2..4) or 2x2x3,3x3x3. Walks per format, fed by meta moves "
+                   "(product, merge, extend, project) between them; every scheme that beats the "
+                   "database for its format and ring is saved; ends when every format is at its "
+                   "best known rank over Z (with --lift, or --ring zt) or at --time-limit.")
+@click.option("--from-scratch", is_flag=True, default=False,
+              help="With --meta: start from the standard schemes only (not the database's, nor "
+                   "the shipped catalogue's); --db then decides what counts as an improvement.")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False),
               help="TOML recipe with the same keys as these flags (flags win).")
 @click.option("--out", type=click.Path(file_okay=False),
@@ -96,9 +112,9 @@ def _view(settings, every: float) -> ProgressView:
                    "(default: what is left); --scheduler: go on on a cluster.")
 @click.pass_context
 def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_file, start_format,
-               start_ring, start_key, pool_size, path_limit, plus_after, reset_flips, config, out,
-               lift, keep_rank, db_path, no_save, progress_every, scheduler, chunk, checkpoint_every,
-               resume_dir):
+               start_ring, start_key, pool_size, path_limit, plus_after, reset_flips, stall_flips,
+               meta_formats, from_scratch, config, out, lift, keep_rank, db_path, no_save,
+               progress_every, scheduler, chunk, checkpoint_every, resume_dir):
     """Random walks on the flip graph to find a low-rank scheme of FORMAT (like 3x3x3).
 
     Starts from the standard algorithm (or --from FILE), takes random flips, reduces whenever
@@ -115,7 +131,14 @@ def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_
       flipgraph search --config search_configs/z2-444-49.toml
       flipgraph search 4x4x4 --target-rank 49 --scheduler tcp://scheduler-host:8786 --out runs/444
       flipgraph search --resume runs/444
+      flipgraph search --meta 2..4 --lift --workers 2 --from-scratch --db /tmp/fresh.h5
     """
+    if meta_formats:
+        from .meta_search import meta_search
+
+        meta_search(ctx, meta_formats, ring, workers, time_limit, seed, lift, db_path,
+                    from_scratch)
+        return
     if resume_dir:
         _resume(ctx, resume_dir, time_limit, scheduler, chunk, checkpoint_every, no_save, db_path,
                 progress_every)
@@ -123,8 +146,8 @@ def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_
     opts = dict(format=format, ring=ring, target_rank=target_rank, workers=workers,
                 time_limit=time_limit, seed=seed, start_file=start_file, start_format=start_format,
                 start_ring=start_ring, start_key=start_key, pool_size=pool_size,
-                path_limit=path_limit, plus_after=plus_after, reset_flips=reset_flips, out=out,
-                lift=lift)
+                path_limit=path_limit, plus_after=plus_after, reset_flips=reset_flips,
+                stall_flips=stall_flips, out=out, lift=lift)
     recipe = load_recipe(config) if config else {}
     if recipe:
         for key, value in recipe.items():
@@ -284,9 +307,11 @@ def _settings(opts: dict, config) -> SearchSettings:
                               workers=number("workers", int, 1),
                               time_limit=time_limit or None, seed=number("seed", int, 0),
                               pool_size=number("pool_size", int, 1, allow_none=True),
-                              path_limit=number("path_limit", int, 1),
+                              path_limit=number("path_limit", int, 1, allow_none=True),
                               plus_after=number("plus_after", int, 0, allow_none=True),
-                              reset_flips=number("reset_flips", int, 0), start=start)
+                              reset_flips=number("reset_flips", int, 0),
+                              stall_flips=number("stall_flips", int, 0, allow_none=True),
+                              start=start)
     settings.check()                               # fills the ring's defaults, checks the rest
     return settings
 

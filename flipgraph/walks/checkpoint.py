@@ -21,7 +21,9 @@ from ..tensors import Target, from_json
 VERSION = 1
 #: SearchSettings fields kept in a checkpoint (the start scheme lives in the workers' states).
 SETTINGS = ("ring", "target_rank", "workers", "time_limit", "seed", "pool_size", "path_limit",
-            "plus_after", "reset_flips")
+            "plus_after", "reset_flips", "stall_flips", "share")
+#: Settings added later, and what a checkpoint without them ran with.
+_LATER = {"stall_flips": 0, "share": False}
 
 
 @dataclass
@@ -60,7 +62,8 @@ class Checkpoint:
             if data.get("checkpoint") != VERSION:
                 raise ValueError(f"unknown checkpoint version {data.get('checkpoint')!r}")
             target = from_json(data["target"])
-            settings = {name: data["settings"][name] for name in SETTINGS}
+            settings = {**_LATER, **{name: data["settings"][name] for name in SETTINGS
+                                     if name in data["settings"] or name not in _LATER}}
             states = list(data["states"])
             best_rank = int(data["best_rank"])
             start = np.asarray(states[0]["start"], np.uint64)          # (3, capacity, K words)

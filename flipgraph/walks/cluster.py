@@ -94,7 +94,8 @@ class DaskExecutor:
                 "workers": sorted(workers), "threads": sum(workers.values()),
                 "ran_chunks": sorted(self.used)}
 
-    def run(self, strategies, time_limit, on_report, on_state=None, state_every=10.0) -> None:
+    def run(self, strategies, time_limit, on_report, on_state=None, state_every=10.0,
+            share=None) -> None:
         from distributed import TimeoutError as DaskTimeout
         from distributed import wait
 
@@ -144,6 +145,11 @@ class DaskExecutor:
                     if on_report(w, reports[w], improved):
                         stopped = True
                     elif reports[w]["rank"] > strategies[w].target_rank:
+                        offered = share(w, reports[w]) if share is not None else None
+                        if offered is not None:       # the next chunk starts from them
+                            strategy = PoolStrategy.from_state(states[w])
+                            strategy.adopt(*offered)
+                            states[w] = strategy.state()
                         submit(w)
         finally:
             for future in pending:

@@ -10,7 +10,10 @@ every progress report to the runner in the calling process:
 that worker (else None); returning True stops every worker. Each worker ends with one report
 (``improved`` None). With ``on_state(worker, state)``, the executor also hands over the worker's
 :meth:`PoolStrategy.state` (what a checkpoint keeps) before every report with a new best, at least
-every ``state_every`` seconds, and when the worker ends. :class:`InlineExecutor` runs them in this
+every ``state_every`` seconds, and when the worker ends. With ``share(worker, report)``, the
+executor asks after every report whether the runner has schemes for that worker (``(level,
+packed schemes)``, else None) and hands them to the worker's :meth:`PoolStrategy.adopt` before its
+next walk. :class:`InlineExecutor` runs them in this
 process, :class:`ProcessExecutor` in local processes, :class:`~flipgraph.walks.cluster.DaskExecutor`
 as chunks on a Dask cluster; another backend only has to provide ``run`` and ``describe`` (a dict
 for the search log: ``kind`` and where the workers are).
@@ -33,6 +36,7 @@ from .pool import PoolStrategy
 
 OnReport = Callable[[int, dict, "np.ndarray | None"], bool]
 OnState = Callable[[int, dict], None]
+Share = Callable[[int, dict], "tuple[int, list[np.ndarray]] | None"]
 
 #: prctl option: signal sent to this process when its parent dies (linux/prctl.h).
 _PR_SET_PDEATHSIG = 1
@@ -44,7 +48,7 @@ class Executor(Protocol):
 
     def run(self, strategies: Sequence[PoolStrategy], time_limit: float | None,
             on_report: OnReport, on_state: OnState | None = None,
-            state_every: float = 10.0) -> None: ...
+            state_every: float = 10.0, share: Share | None = None) -> None: ...
 
     def describe(self) -> dict: ...
 
@@ -72,16 +76,20 @@ class InlineExecutor:
     def describe(self) -> dict:
         return {"kind": "inline"}
 
-    def run(self, strategies, time_limit, on_report, on_state=None, state_every=10.0) -> None:
+    def run(self, strategies, time_limit, on_report, on_state=None, state_every=10.0,
+            share=None) -> None:
         deadline = None if time_limit is None else time.perf_counter() + time_limit
-        if on_state is not None:
-            timers = [_StateTimer(state_every) for _ in strategies]
-            report = on_report
+        timers = [_StateTimer(state_every) for _ in strategies]
+        report = on_report
 
-            def on_report(w, rep, improved):
-                if timers[w].due(improved):
-                    on_state(w, strategies[w].state())
-                return report(w, rep, improved)
+        def on_report(w, rep, improved):
+            if on_state is not None and timers[w].due(improved):
+                on_state(w, strategies[w].state())
+            stop = report(w, rep, improved)
+            offered = share(w, rep) if share is not None else None
+            if offered is not None:
+                strategies[w].adopt(*offered)
+            return stop
         self._take_turns(strategies, deadline, on_report)
         for w, strategy in enumerate(strategies):
             if on_state is not None:
@@ -112,12 +120,15 @@ class ProcessExecutor:
     def describe(self) -> dict:
         return {"kind": "processes", "host": socket.gethostname()}
 
-    def run(self, strategies, time_limit, on_report, on_state=None, state_every=10.0) -> None:
+    def run(self, strategies, time_limit, on_report, on_state=None, state_every=10.0,
+            share=None) -> None:
         ctx = mp.get_context("fork" if os.name == "posix" else "spawn")
         messages, stop = ctx.Queue(), ctx.Event()
+        inboxes = [ctx.Queue() for _ in strategies]
         every = state_every if on_state is not None else None
         procs = [ctx.Process(target=_worker_main,
-                             args=(s, w, time_limit, messages, stop, os.getpid(), every),
+                             args=(s, w, time_limit, messages, stop, os.getpid(), every,
+                                   inboxes[w]),
                              daemon=True)
                  for w, s in enumerate(strategies)]
         for proc in procs:
@@ -137,6 +148,9 @@ class ProcessExecutor:
                     on_state(w, state)
                 if on_report(w, report, improved):
                     stop.set()
+                offered = share(w, report) if share is not None and kind != "done" else None
+                if offered is not None:
+                    inboxes[w].put(offered)
         finally:
             stop.set()
             deadline = time.perf_counter() + self.grace
@@ -148,7 +162,7 @@ class ProcessExecutor:
 
 
 def _worker_main(strategy: PoolStrategy, worker: int, time_limit, messages, stop,
-                 parent: int, state_every: float | None) -> None:
+                 parent: int, state_every: float | None, inbox) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)     # the parent handles Ctrl-C and stops us
     _die_with_parent(parent)
     timer = _StateTimer(state_every) if state_every is not None else None
@@ -159,6 +173,11 @@ def _worker_main(strategy: PoolStrategy, worker: int, time_limit, messages, stop
         state = strategy.state() if timer is not None and timer.due(improved) else None
         messages.put(("progress", worker, report, None if improved is None else improved.copy(),
                       state))
+        try:
+            while True:                              # schemes the runner handed over
+                strategy.adopt(*inbox.get_nowait())
+        except queue.Empty:
+            pass
         return stop.is_set()
 
     strategy.run(time_limit, progress)

@@ -6,6 +6,13 @@ a walk reaches rank r − 1; when the next pool is full (or the level's attempt 
 and at least one scheme was found) the search moves down a level. ``pool_size=1`` is the plain
 walk with restarts from the last scheme reached.
 
+A level can be a dead end (times to a rank are heavy-tailed): after ``stall_flips`` flips at one
+level without a scheme one rank lower, the strategy goes back to the pool it kept of the level
+above (the pools of the last :data:`KEPT_LEVELS` levels are kept) and comes down again through
+fresh schemes. Several workers share their finds: :meth:`PoolStrategy.adopt` hands a stalled
+worker the schemes another worker reached (the runner decides when, see
+:class:`~flipgraph.walks.runner.Board`).
+
 Everything here is deterministic for a given seed: the walk generator's state and the pool
 choices come from one seeded stream, so a trajectory depends only on (seed, number of walks).
 :meth:`PoolStrategy.state` captures the whole strategy as plain data and
@@ -23,7 +30,11 @@ from .walker import Walker
 #: Extra rank a plus transition may add above the level being searched.
 PLUS_HEADROOM = 4
 
-_COUNTERS = ("flips", "plus", "walks", "restarts", "walks_at_level", "flips_at_start")
+#: How many levels above the current one keep their pools (to go back to when stalled).
+KEPT_LEVELS = 3
+
+_COUNTERS = ("flips", "plus", "walks", "restarts", "walks_at_level", "flips_at_start",
+             "flips_at_level", "stalls", "adoptions")
 
 
 def canonical_key(F: np.ndarray, rank: int, ring: str = "z2") -> bytes:
@@ -50,23 +61,26 @@ class PoolStrategy:
     ``reset_flips`` > 0: after that many flips since the last start, the search starts over from
     (F0, rank0) with the same generator stream (the best scheme is kept): times to a rank are
     heavy-tailed, so fresh starts beat waiting on a bad draw. The capacity of F0 bounds plus
-    transitions (at most ``PLUS_HEADROOM`` above the level)."""
+    transitions (at most ``PLUS_HEADROOM`` above the level). ``stall_flips`` > 0: go back a level
+    after that many flips at one level without a find (see the module docstring)."""
 
     def __init__(self, F0: np.ndarray, rank0: int, target_rank: int, *, pool_size: int,
                  path_limit: int, plus_after: int, seed: int, ring: str = "z2",
-                 reset_flips: int = 0):
+                 reset_flips: int = 0, stall_flips: int = 0):
         self._gen = np.random.Generator(np.random.PCG64(seed))
         self.walker = Walker(ring, int(self._gen.integers(1, 2**63)))
         self.ring, self.target_rank = ring, target_rank
         self.pool_size, self.path_limit, self.plus_after = pool_size, path_limit, plus_after
-        self.reset_flips = reset_flips
+        self.reset_flips, self.stall_flips = reset_flips, stall_flips
         self.start, self.start_rank = F0.copy(), rank0
         self.level = rank0
         self.pool = [F0.copy()]
         self.next_pool: dict[bytes, tuple[np.ndarray, int]] = {}
+        self.kept: dict[int, list[np.ndarray]] = {}        # level -> its pool, levels passed
         self.best, self.best_rank = F0.copy(), rank0
         self.flips = self.plus = self.walks = self.restarts = 0
-        self.walks_at_level = self.flips_at_start = 0
+        self.walks_at_level = self.flips_at_start = self.flips_at_level = 0
+        self.stalls = self.adoptions = 0
         self.elapsed = 0.0
 
     @property
@@ -77,9 +91,13 @@ class PoolStrategy:
         """One walk from a random pool member; returns the new best scheme's packed terms when
         it beats the best so far, else None."""
         if self.reset_flips and self.flips - self.flips_at_start > self.reset_flips:
-            self.pool, self.level, self.next_pool = [self.start.copy()], self.start_rank, {}
-            self.walks_at_level, self.flips_at_start = 0, self.flips
+            self._enter([self.start.copy()], self.start_rank, keep=False)
+            self.kept, self.flips_at_start = {}, self.flips
             self.restarts += 1
+        elif (self.stall_flips and not self.next_pool and self.level + 1 in self.kept
+              and self.flips - self.flips_at_level > self.stall_flips):
+            self._enter(self.kept.pop(self.level + 1), self.level + 1, keep=False)
+            self.stalls += 1
         level = self.level
         F = self.pool[int(self._gen.integers(len(self.pool)))].copy()
         walked = self.walker.walk(F, level, target_rank=level - 1, max_moves=self.path_limit,
@@ -101,9 +119,29 @@ class PoolStrategy:
         if self.next_pool and (len(self.next_pool) >= self.pool_size
                                or self.walks_at_level >= 4 * self.pool_size):
             lowest = min(r for _, r in self.next_pool.values())
-            self.pool = [Fn for Fn, r in self.next_pool.values() if r == lowest]
-            self.level, self.next_pool, self.walks_at_level = lowest, {}, 0
+            self._enter([Fn for Fn, r in self.next_pool.values() if r == lowest], lowest)
         return improved
+
+    def _enter(self, pool: list[np.ndarray], level: int, keep: bool = True) -> None:
+        """Search from ``pool`` at ``level`` now; ``keep``: keep the current level's pool."""
+        if keep:
+            self.kept[self.level] = self.pool
+            for old in sorted(self.kept)[KEPT_LEVELS:]:
+                del self.kept[old]
+        self.kept = {r: P for r, P in self.kept.items() if r > level}
+        self.pool, self.level, self.next_pool = pool, level, {}
+        self.walks_at_level, self.flips_at_level = 0, self.flips
+
+    def adopt(self, level: int, schemes: list[np.ndarray]) -> bool:
+        """Take ``schemes`` (packed, of rank ``level``, found by another worker) as the pool
+        when ``level`` is below the current level; True when taken. The best follows."""
+        if level >= self.level or not schemes:
+            return False
+        self._enter([np.array(F, np.uint64) for F in schemes[:self.pool_size]], level)
+        if level < self.best_rank:
+            self.best, self.best_rank = self.pool[0].copy(), level
+        self.adoptions += 1
+        return True
 
     def run(self, time_limit: float | None = None,
             progress: Callable[[dict, np.ndarray | None], bool] | None = None,
@@ -132,21 +170,26 @@ class PoolStrategy:
         """Progress counters as a plain dict (what the runner shows and logs)."""
         return dict(rank=self.level, best_rank=self.best_rank, flips=self.flips, plus=self.plus,
                     walks=self.walks, restarts=self.restarts, pool_size=len(self.pool),
-                    next_pool_size=len(self.next_pool), elapsed=self.elapsed)
+                    next_pool_size=len(self.next_pool), elapsed=self.elapsed,
+                    level_flips=self.flips - self.flips_at_level, stalls=self.stalls,
+                    adoptions=self.adoptions)
 
     # ---------------------------------------------------------------- save and restore
     def state(self) -> dict:
         """The whole strategy as plain data (arrays, ints, floats, lists); see :meth:`from_state`."""
         cap = self.start.shape[1]
         nexts = list(self.next_pool.values())
+        kept = [F for r in sorted(self.kept) for F in self.kept[r]]
         bits = self._gen.bit_generator.state
         return dict(
             ring=self.ring, target_rank=self.target_rank, pool_size=self.pool_size,
             path_limit=self.path_limit, plus_after=self.plus_after, reset_flips=self.reset_flips,
-            start=self.start.copy(), start_rank=self.start_rank, level=self.level,
+            stall_flips=self.stall_flips, start=self.start.copy(), start_rank=self.start_rank, level=self.level,
             pool=np.stack(self.pool),
             next_pool=np.stack([F for F, _ in nexts]) if nexts else np.zeros((0, 3, cap), np.uint64),
             next_ranks=[r for _, r in nexts],
+            kept=np.stack(kept) if kept else np.zeros((0, *self.start.shape), np.uint64),
+            kept_levels=[r for r in sorted(self.kept) for _ in self.kept[r]],
             best=self.best.copy(), best_rank=self.best_rank,
             **{name: getattr(self, name) for name in _COUNTERS},
             elapsed=self.elapsed,
@@ -160,7 +203,8 @@ class PoolStrategy:
         self = cls(np.asarray(data["start"], np.uint64), int(data["start_rank"]),
                    int(data["target_rank"]), pool_size=int(data["pool_size"]),
                    path_limit=int(data["path_limit"]), plus_after=int(data["plus_after"]),
-                   seed=0, ring=data["ring"], reset_flips=int(data["reset_flips"]))
+                   seed=0, ring=data["ring"], reset_flips=int(data["reset_flips"]),
+                   stall_flips=int(data.get("stall_flips", 0)))
         state, inc, has_uint32, uinteger = (int(x) for x in data["generator"])
         self._gen.bit_generator.state = {"bit_generator": "PCG64",
                                          "state": {"state": state, "inc": inc},
@@ -172,8 +216,11 @@ class PoolStrategy:
         for F, r in zip(data["next_pool"], data["next_ranks"]):
             F = np.array(F, np.uint64)
             self.next_pool[canonical_key(F, int(r), self.ring)] = (F, int(r))
+        self.kept = {}
+        for F, r in zip(data.get("kept", []), data.get("kept_levels", [])):
+            self.kept.setdefault(int(r), []).append(np.array(F, np.uint64))
         self.best, self.best_rank = np.array(data["best"], np.uint64), int(data["best_rank"])
         for name in _COUNTERS:
-            setattr(self, name, int(data[name]))
+            setattr(self, name, int(data.get(name, 0)))     # checkpoints before stalls: 0
         self.elapsed = float(data["elapsed"])
         return self

@@ -1,7 +1,8 @@
 """A search: several independent pool strategies (workers), progress, log, best result.
 
 Worker w is a :class:`~flipgraph.walks.pool.PoolStrategy` seeded from (seed, w), so its trajectory
-is reproducible; an executor (:mod:`flipgraph.walks.executors`: inline, or one process per
+is reproducible (with one worker; several share their finds through a :class:`Board`: a worker
+that lags or stalls takes over the lowest level another reached); an executor (:mod:`flipgraph.walks.executors`: inline, or one process per
 worker) runs them. The run stops when one worker reaches the target rank, at the time limit, or
 on Ctrl-C, and always keeps the best scheme seen, verified in its ring (mod 2, mod 3, or over Z
 for ZT) as soon as it arrives. With a checkpoint file, a killed search continues from its last
@@ -24,12 +25,17 @@ from ..verify import verify
 from .checkpoint import SETTINGS, Checkpoint
 from .executors import Executor, InlineExecutor, ProcessExecutor
 from .packing import check_packable, pack, unpack
-from .pool import PLUS_HEADROOM, PoolStrategy
+from .pool import PLUS_HEADROOM, PoolStrategy, canonical_key
 from .walker import warm_up
 
 SUPPORTED_RINGS = ("z2", "z3", "zt")
 #: Default (pool size, plus-after) per ring, tuned on 3x3x3 -> 23 and 4x4x4 (benchmarks/).
 RING_DEFAULTS = {"z2": (4, 5_000), "z3": (1, 30_000), "zt": (1, 30_000)}
+#: Targets at least this large (entries of U, V, W together; 5x5x5: 75) walk short paths from a
+#: pool of one: on 5x5x5 from 125 over Z2, 6·10⁷ flips of 10⁷-move walks found no reduction at
+#: all, 3·10⁴-move walks with plus transitions after 2000 flips reached 108-112 (two seeds).
+LARGE = 75
+LARGE_DEFAULTS = dict(pool_size=1, plus_after=2_000, path_limit=30_000)
 
 
 @dataclass
@@ -43,10 +49,13 @@ class SearchSettings:
     workers: int = 1
     time_limit: float | None = 60.0
     seed: int = 0
-    pool_size: int | None = None    # None: the ring's default (RING_DEFAULTS)
-    path_limit: int = 10_000_000
-    plus_after: int | None = None   # None: the ring's default; 0: no plus transitions
+    pool_size: int | None = None    # None: by ring and size (search_defaults)
+    path_limit: int | None = None   # None: 10⁷, or 3·10⁴ for large targets (search_defaults)
+    plus_after: int | None = None   # None: by ring and size; 0: no plus transitions
     reset_flips: int = 0            # > 0: start over from the start scheme after this many flips
+    stall_flips: int | None = None  # flips at a level before going back one (None: per format,
+                                    # stall_flips_default; 0: never); also when workers share
+    share: bool = True              # workers hand their finds to stalled or lagging workers
     start: Scheme | None = None     # default: the target's standard scheme (rank = its nnz)
 
     def __post_init__(self) -> None:
@@ -56,16 +65,15 @@ class SearchSettings:
         if self.ring not in SUPPORTED_RINGS:
             raise FlipgraphError(f"no search over ring {self.ring!r}; "
                                  f"supported: {', '.join(SUPPORTED_RINGS)}")
-        default_pool, default_plus = RING_DEFAULTS[self.ring]
-        if self.pool_size is None:
-            self.pool_size = default_pool
-        if self.plus_after is None:
-            self.plus_after = default_plus
+        for name, value in search_defaults(self.target, self.ring).items():
+            if getattr(self, name) is None:
+                setattr(self, name, value)
         check_packable(self.target, self.ring)
         if self.workers < 1 or self.pool_size < 1 or self.path_limit < 1:
             raise FlipgraphError("workers, pool size and path limit must be at least 1")
-        if self.plus_after < 0 or self.target_rank < 0 or self.reset_flips < 0:
-            raise FlipgraphError("plus-after, reset-flips and target rank must be non-negative")
+        if min(self.plus_after, self.target_rank, self.reset_flips, self.stall_flips) < 0:
+            raise FlipgraphError("plus-after, reset-flips, stall-flips and target rank must be "
+                                 "non-negative")
         if self.start is not None and self.start.target != self.target:
             raise FlipgraphError(f"start scheme is {self.start.format_str}, search target is "
                                  f"{self.target.label}")
@@ -89,6 +97,56 @@ class SearchResult:
         return self.flips / self.elapsed if self.elapsed > 0 else 0.0
 
 
+def search_defaults(target: Target, ring: str) -> dict:
+    """The settings a search of ``target`` over ``ring`` takes when not given: pool size,
+    plus-after, path limit and stall flips, as measured (RING_DEFAULTS, LARGE_DEFAULTS)."""
+    pool_size, plus_after = RING_DEFAULTS[ring]
+    chosen = dict(pool_size=pool_size, plus_after=plus_after, path_limit=10_000_000,
+                  stall_flips=stall_flips_default(target, ring))
+    if sum(target.sizes) >= LARGE:
+        chosen.update(LARGE_DEFAULTS)
+    return chosen
+
+
+def stall_flips_default(target: Target, ring: str) -> int:
+    """Flips at one level before a worker goes back a level (and takes other workers' finds).
+    Measured on 4x4x4 over Z2 from 64 (benchmarks/bench_search.py t444): most levels take
+    20-70 M flips, a dead end ran past 1.4 G; 150 M there, scaled by the target's size; 0 (never)
+    below 40 entries, where searches end before a level stalls."""
+    size = sum(target.sizes)
+    return 0 if size < 40 else 150_000_000 * size // 48
+
+
+class Board:
+    """The schemes workers reached at the lowest levels (each verified new best of a worker).
+    :meth:`offer` hands them to a worker that is behind: two levels or more, or one level after
+    ``patience`` flips at its own level (0: only two levels or more)."""
+
+    def __init__(self, ring: str, size: int, patience: int):
+        self.ring, self.size, self.patience = ring, size, patience
+        self.schemes: dict[int, dict[bytes, np.ndarray]] = {}
+        self.given: dict[int, int] = {}                   # worker -> the level offered last
+
+    def post(self, F: np.ndarray, rank: int) -> None:
+        found = self.schemes.setdefault(rank, {})
+        if len(found) < self.size:
+            found.setdefault(canonical_key(F, rank, self.ring), F.copy())
+        for old in sorted(self.schemes)[2:]:
+            del self.schemes[old]
+
+    def offer(self, worker: int, report: dict) -> tuple[int, list[np.ndarray]] | None:
+        if not self.schemes:
+            return None
+        lowest = min(self.schemes)
+        level = report["rank"]
+        behind = level >= lowest + 2 or (
+            level > lowest and self.patience and report.get("level_flips", 0) >= self.patience)
+        if not behind or self.given.get(worker) == lowest:
+            return None
+        self.given[worker] = lowest
+        return lowest, list(self.schemes[lowest].values())
+
+
 def worker_seed(seed: int, worker: int) -> int:
     return int(np.random.SeedSequence([seed, worker]).generate_state(1, np.uint64)[0] >> np.uint64(1))
 
@@ -98,7 +156,8 @@ def strategies(settings: SearchSettings, F0: np.ndarray, rank0: int) -> list[Poo
     return [PoolStrategy(F0, rank0, settings.target_rank, pool_size=settings.pool_size,
                          path_limit=settings.path_limit, plus_after=settings.plus_after,
                          seed=worker_seed(settings.seed, w), ring=settings.ring,
-                         reset_flips=settings.reset_flips) for w in range(settings.workers)]
+                         reset_flips=settings.reset_flips, stall_flips=settings.stall_flips)
+            for w in range(settings.workers)]
 
 
 def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] | None = None,
@@ -167,15 +226,19 @@ def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] 
                           flips=report["flips"], walks=report["walks"],
                           pool_size=report["pool_size"])
         rank = report["best_rank"]
-        if improved is not None and rank < best["rank"]:
+        if improved is not None and rank <= best["rank"]:
             scheme = unpack(improved, rank, settings.target, settings.ring)
-            if verify(scheme):
-                best.update(F=improved, rank=rank, scheme=scheme)
-                if on_improvement:
-                    on_improvement(scheme)
-            else:
+            if not verify(scheme):
                 improved = None
                 publish(invalid_from_worker=w)
+            elif rank == best["rank"]:
+                board.post(improved, rank)      # another worker's scheme at the best level
+                improved = None
+            else:
+                best.update(F=improved, rank=rank, scheme=scheme)
+                board.post(improved, rank)
+                if on_improvement:
+                    on_improvement(scheme)
         now = time.perf_counter()
         if improved is not None or now - clock["published"] >= 0.5:
             clock["published"] = now
@@ -184,13 +247,16 @@ def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] 
             save_checkpoint()
         return best["rank"] <= settings.target_rank
 
+    board = Board(settings.ring, settings.pool_size, settings.stall_flips // 2)
+    share = board.offer if settings.share and settings.workers > 1 else None
     time_limit = None if settings.time_limit is None else max(0.0, settings.time_limit - elapsed0)
     interrupted = False
     try:
         if resume:
             publish(resumed=backend)
         executor.run(walkers, time_limit, on_report,
-                     on_state if checkpoint_path else None, checkpoint_every)
+                     on_state if checkpoint_path else None, checkpoint_every,
+                     **({"share": share} if share else {}))   # older executors take no share
     except KeyboardInterrupt:
         interrupted = True          # Ctrl-C: stop cleanly, keep the best scheme seen
     finally:
