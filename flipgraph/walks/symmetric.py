@@ -45,10 +45,14 @@ from .runner import SearchResult, worker_seed
 
 RINGS = {"z2": RING_Z2, "z3": RING_Z3, "zt": RING_ZT}
 SYMMETRIES = ("none", "c3")
-#: Best known ranks of n×n×n (fmm tables), for the default cube count (≡ rank mod 3).
-BEST_KNOWN = {2: 7, 3: 23, 4: 49, 5: 93, 6: 153}
-#: Default (pool size, plus-after) per ring, in orbit flips.
-DEFAULTS = {"z2": (4, 2000), "z3": (1, 10000), "zt": (1, 10000)}
+#: Cube groups (partitions of the diagonal) of Moosbauer–Poole's runs for the best known ranks
+#: 2:7, 3:23, 4:49, 5:93, 6:153 (their code's run cases and r5-93 / r6-153 files).
+CUBES = {2: [[0, 1]], 3: [[1], [0, 2]], 4: [[0, 1, 2, 3]], 5: [[0, 4], [1, 3], [2]],
+         6: [[0, 1], [2, 3], [4, 5]]}
+#: Default pool size per ring; plus transitions after PLUS_AFTER[n] quiet orbit flips (their
+#: PLUS_TRANSITION_AFTER / 3), times 3 over Z3/ZT.
+POOL_SIZE = {"z2": 4, "z3": 1, "zt": 1}
+PLUS_AFTER = {2: 300, 3: 300, 4: 1000, 5: 16000, 6: 160000}
 
 
 @dataclass
@@ -120,10 +124,12 @@ def standard_c3(n: int, cubes, ring: str) -> SymmetricScheme:
 
 
 def default_cubes(n: int, target_rank: int = 0) -> list[list[int]]:
-    """Groups of the diagonal: the most groups k <= n with k ≡ the target rank (else the best
-    known rank) mod 3, pairing i with n−1−i from the outside in (5: {0,4}, {1,3}, {2})."""
-    want = (target_rank or BEST_KNOWN.get(n, n)) % 3
-    k = max([k for k in range(1, n + 1) if k % 3 == want] or [n])
+    """The cube groups of a standard start: :data:`CUBES` when their count fits the target rank
+    (rank ≡ cubes mod 3), else the most groups k <= n with k ≡ target rank (mod 3), pairing i
+    with n−1−i from the outside in."""
+    if n in CUBES and (not target_rank or (target_rank - len(CUBES[n])) % 3 == 0):
+        return CUBES[n]
+    k = max([k for k in range(1, n + 1) if k % 3 == target_rank % 3] or [n])
     groups = [[i] for i in range(n)]
     for i in range(n - k):
         groups[i] += groups[n - 1 - i]
@@ -313,8 +319,10 @@ def symmetric_search(settings, *, on_progress=None, log_path=None, on_improvemen
     first = expand(start)
     if not verify(first):
         raise FlipgraphError(f"the start scheme is not valid over {ring}")
-    pool_size = settings.pool_size or DEFAULTS[ring][0]
-    plus_after = DEFAULTS[ring][1] if settings.plus_after is None else settings.plus_after
+    pool_size = settings.pool_size or POOL_SIZE[ring]
+    plus_after = settings.plus_after
+    if plus_after is None:
+        plus_after = PLUS_AFTER.get(n, 160000) * (1 if ring == "z2" else 3)
     cubes = len(start.cubes)
     target_orbits = max(0, -(-(settings.target_rank - cubes) // 3)) if settings.target_rank else 0
     warm_up()
