@@ -84,6 +84,16 @@ def check_square(target) -> int:
     return fmt[0]
 
 
+def fill_defaults(settings) -> None:
+    """The symmetric walk's pool size and plus-transition spacing where ``settings`` leave them
+    unset (call before ``settings.check()``, which would fill the plain walk's)."""
+    n = check_square(settings.target)
+    if settings.pool_size is None:
+        settings.pool_size = POOL_SIZE.get(settings.ring, 1)
+    if settings.plus_after is None:
+        settings.plus_after = PLUS_AFTER.get(n, 160000) * (1 if settings.ring == "z2" else 3)
+
+
 def expand(sym: SymmetricScheme) -> Scheme:
     """The ordinary scheme: (x, y, zᵀ), (y, z, xᵀ), (z, x, yᵀ) per orbit, (a, a, aᵀ) per cube."""
     n = sym.n
@@ -125,16 +135,15 @@ def standard_c3(n: int, cubes, ring: str) -> SymmetricScheme:
 
 def default_cubes(n: int, target_rank: int = 0) -> list[list[int]]:
     """The cube groups of a standard start: :data:`CUBES` when their count fits the target rank
-    (rank ≡ cubes mod 3), else the most groups k <= n with k ≡ target rank (mod 3), pairing i
-    with n−1−i from the outside in."""
+    (rank ≡ cubes mod 3), else the most groups k <= n with k ≡ target rank (mod 3): the outer
+    n − k pairs {i, n−1−i} and singletons, or (k < n/2) k − 1 pairs and one group of the rest."""
     if n in CUBES and (not target_rank or (target_rank - len(CUBES[n])) % 3 == 0):
         return CUBES[n]
     k = max([k for k in range(1, n + 1) if k % 3 == target_rank % 3] or [n])
-    groups = [[i] for i in range(n)]
-    for i in range(n - k):
-        groups[i] += groups[n - 1 - i]
-        groups[n - 1 - i] = []
-    return [g for g in groups if g]
+    pairs = [sorted({i, n - 1 - i}) for i in range((n + 1) // 2)]
+    if k >= len(pairs):
+        return sorted(pairs[:n - k] + [[i] for p in pairs[n - k:] for i in p])
+    return pairs[:k - 1] + [sorted(i for p in pairs[k - 1:] for i in p)]
 
 
 def _rank_one_key(u, v, w, ring: str) -> bytes:
@@ -319,10 +328,8 @@ def symmetric_search(settings, *, on_progress=None, log_path=None, on_improvemen
     first = expand(start)
     if not verify(first):
         raise FlipgraphError(f"the start scheme is not valid over {ring}")
-    pool_size = settings.pool_size or POOL_SIZE[ring]
-    plus_after = settings.plus_after
-    if plus_after is None:
-        plus_after = PLUS_AFTER.get(n, 160000) * (1 if ring == "z2" else 3)
+    fill_defaults(settings)
+    pool_size, plus_after = settings.pool_size, settings.plus_after
     cubes = len(start.cubes)
     target_orbits = max(0, -(-(settings.target_rank - cubes) // 3)) if settings.target_rank else 0
     warm_up()
@@ -402,8 +409,8 @@ def symmetric_search(settings, *, on_progress=None, log_path=None, on_improvemen
         interrupted = True
     finally:
         stop.set()
-        for p in procs:
-            p.join(timeout=5)
+        for p in procs:                             # a worker stops between walks
+            p.join(timeout=1)
             if p.is_alive():
                 p.terminate()
         while procs:
