@@ -237,7 +237,7 @@ def test_kernel_flip_is_a_reference_flip(ring):
 def test_kernel_plus_transition_is_a_reference_plus(ring):
     rng = np.random.default_rng(5)
     done = 0
-    for seed in range(1, 15):
+    for seed in range(1, 41):
         # four orbits of random distinct slots: no flip exists, so the first move is a plus
         values = set()
         while len(values) < 12:
