@@ -247,22 +247,26 @@ def warm_up() -> None:
 
 class SymmetricStrategy:
     """One worker's pool search over orbits: pools of up to ``pool_size`` distinct schemes per
-    orbit count; walks of at most ``path_limit`` moves from a pool member to one orbit fewer;
-    a level moves down when the next pool is full, or when its walk budget (8·pool_size walks)
-    is spent with at least one scheme found."""
+    orbit count; walks of at most ``path_limit`` moves from a pool member to one orbit fewer
+    (plus transitions up to ``headroom`` orbits above the level). A level moves down when the
+    next pool is full, or when its walk budget (8·pool_size walks) is spent with at least one
+    scheme found; after 2·pool_size walks with none, the search starts afresh from the start
+    scheme (Moosbauer–Poole's runs; the best is kept)."""
 
     def __init__(self, start: SymmetricScheme, target_orbits: int, *, pool_size: int,
-                 path_limit: int, plus_after: int, seed: int):
+                 path_limit: int, plus_after: int, seed: int, headroom: int = PLUS_HEADROOM):
         self.ring, self.n = start.ring, start.n
         self.target_orbits = target_orbits
         self.pool_size, self.path_limit, self.plus_after = pool_size, path_limit, plus_after
         self.gen = np.random.Generator(np.random.PCG64(seed))
         self.rng = np.array([int(self.gen.integers(1, 2**63))], np.uint64)
         count = len(start.orbits)
-        self.capacity = count + PLUS_HEADROOM + 1
+        self.headroom = headroom
+        self.capacity = count + headroom + 1
         P, N = pack(start.orbits, self.ring, self.capacity)
         self.level = count
         self.pool = [(P, N)]
+        self.start = (P, N, count)
         self.next_pool: dict[bytes, tuple] = {}
         self.best = (P.copy(), N.copy(), count)
         self.flips = self.walks = self.walks_at_level = 0
@@ -270,7 +274,7 @@ class SymmetricStrategy:
     def step(self) -> bool:
         """One walk; True when the best orbit count improved."""
         P, N = (a.copy() for a in self.pool[int(self.gen.integers(len(self.pool)))])
-        max_orbits = min(self.level + PLUS_HEADROOM, self.capacity)
+        max_orbits = min(self.level + self.headroom, self.capacity)
         final, out, bestP, bestN = _walk(P, N, self.level, self.ring, self.level - 1,
                                          self.path_limit, self.plus_after, max_orbits, self.rng)
         self.flips += int(out[0])
@@ -282,6 +286,10 @@ class SymmetricStrategy:
             improved = True
         if final < self.level:
             self.next_pool.setdefault(orbit_key(P, N, final), (P, N, final))
+        elif not self.next_pool and self.walks_at_level >= 2 * self.pool_size:
+            P, N, count = self.start                         # stuck: a fresh run from the start
+            self.pool, self.level, self.walks_at_level = [(P, N)], count, 0
+            return improved
         if len(self.next_pool) >= self.pool_size or (
                 self.next_pool and self.walks_at_level >= 8 * self.pool_size):
             low = min(c for _, _, c in self.next_pool.values())
