@@ -44,7 +44,6 @@ from .pool import PLUS_HEADROOM
 from .runner import SearchResult, worker_seed
 
 RINGS = {"z2": RING_Z2, "z3": RING_Z3, "zt": RING_ZT}
-SYMMETRIES = ("none", "c3")
 #: Cube groups (partitions of the diagonal) of Moosbauer–Poole's runs for the best known ranks
 #: 2:7, 3:23, 4:49, 5:93, 6:153 (their code's run cases and r5-93 / r6-153 files).
 CUBES = {2: [[0, 1]], 3: [[1], [0, 2]], 4: [[0, 1, 2, 3]], 5: [[0, 4], [1, 3], [2]],
