@@ -299,9 +299,8 @@ def _search_until_lift(settings, lift_to, on_progress, log_path, search_args, sy
     from .walks import run_search
     from .walks.symmetric import symmetric_search
 
-    if symmetry == "c3":
-        run_search = symmetric_search
-    result = run_search(settings, on_progress=on_progress, log_path=log_path, **search_args)
+    search = symmetric_search if symmetry == "c3" else run_search
+    result = search(settings, on_progress=on_progress, log_path=log_path, **search_args)
     if not lift_to:
         return result, None
     search_args.pop("resume", None)
@@ -314,7 +313,7 @@ def _search_until_lift(settings, lift_to, on_progress, log_path, search_args, sy
         attempt += 1
         settings.seed += 1_000_003 * attempt
         settings.time_limit = max(1.0, deadline - time.perf_counter())
-        result = run_search(settings, on_progress=on_progress, log_path=log_path, **search_args)
+        result = search(settings, on_progress=on_progress, log_path=log_path, **search_args)
 
 
 def start_scheme(path, target, ring: str, *, fmt=None, key=None, read_ring=None) -> Scheme:
