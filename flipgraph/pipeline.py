@@ -133,7 +133,8 @@ def _is_reduced_json(path: str) -> bool:
 # --------------------------------------------------------------------------- search jobs
 #: Keys of a search recipe (TOML): the ``flipgraph search`` flag names.
 RECIPE_KEYS = ("format", "ring", "target-rank", "workers", "time-limit", "seed", "pool-size",
-               "path-limit", "plus-after", "reset-flips", "stall-flips", "from", "out", "lift")
+               "path-limit", "plus-after", "reset-flips", "stall-flips", "from", "out", "lift",
+               "symmetry")
 
 
 def load_recipe(path) -> dict:
@@ -184,21 +185,29 @@ CHECKPOINT = "checkpoint.json"
 def run_search_job(settings, *, out_dir=None, lift_to: str | None = None, save: bool = True,
                    db_path=None, on_progress: Callable[[dict], None] | None = None,
                    config: str | None = None, executor=None,
-                   checkpoint_every: float = 60.0) -> SearchJob:
+                   checkpoint_every: float = 60.0, symmetry: str = "none") -> SearchJob:
     """Run the search ``settings`` (a :class:`flipgraph.walks.SearchSettings`) on ``executor``
     (default: local), keeping OUT/checkpoint.json (every new best and every ``checkpoint_every``
     seconds; see :func:`resume_search_job`); write OUT/best.json (verified, with provenance) and
     OUT/log.jsonl; with ``lift_to`` ("z" or "q") search again with fresh seeds within the time
     limit until a result lifts to that ring (Z: ZT or Z coefficients; Q: also rationals, e.g. from
     a Z3 search), and write OUT/lifted.json; save the verified results into the database unless
-    ``save`` is False."""
+    ``save`` is False. ``symmetry="c3"``: the C3-symmetric walk of square formats
+    (:mod:`flipgraph.walks.symmetric`; no checkpoints, local processes only)."""
+    if symmetry not in ("none", "c3"):
+        raise FlipgraphError(f"unknown symmetry {symmetry!r}; choose none or c3")
+    if symmetry == "c3":
+        from .walks.symmetric import fill_defaults
+
+        fill_defaults(settings)                    # also: square formats only
     settings.check()
     target = settings.target
     out_dir = Path(out_dir or f"runs/{target.label.replace(':', '-')}-{settings.ring}-"
                               f"{time.strftime('%Y%m%d-%H%M%S')}")
     out_dir.mkdir(parents=True, exist_ok=True)
     return _finish_job(settings, out_dir, lift_to, save, db_path, on_progress, config,
-                       dict(executor=executor, checkpoint_every=checkpoint_every))
+                       dict(executor=executor, checkpoint_every=checkpoint_every),
+                       symmetry=symmetry)
 
 
 def resume_search_job(out_dir, *, time_limit: float | None = None, save: bool = True,
@@ -231,14 +240,16 @@ def resume_search_job(out_dir, *, time_limit: float | None = None, save: bool = 
 
 
 def _finish_job(settings, out_dir, lift_to, save, db_path, on_progress, config,
-                search_args) -> SearchJob:
+                search_args, symmetry: str = "none") -> SearchJob:
     """Search (:func:`_search_until_lift`), then write OUT/ and save into the database."""
     search_args.update(checkpoint_path=out_dir / CHECKPOINT,
                        note={"lift_to": lift_to, "config": str(config) if config else None},
                        on_improvement=_keep_best(out_dir / "best.json", settings))
     result, lifted = _search_until_lift(settings, lift_to, on_progress, out_dir / "log.jsonl",
-                                        search_args)
+                                        search_args, symmetry)
     meta = provenance(settings, result, config, lift_to)
+    if symmetry != "none":
+        meta["symmetry"] = symmetry
     io.save(result.scheme, out_dir / "best.json", meta=meta)
     job = SearchJob(result, lifted, out_dir, meta)
     keep = [result.scheme] if not lift_to or lifted else []
@@ -284,12 +295,14 @@ def provenance(settings, result, config, lift_to: str | None) -> dict:
             "date": time.strftime("%Y-%m-%d")}
 
 
-def _search_until_lift(settings, lift_to, on_progress, log_path, search_args):
+def _search_until_lift(settings, lift_to, on_progress, log_path, search_args, symmetry="none"):
     """The search; with ``lift_to``, repeated with fresh seeds (within the time limit) until a
     result lifts to that ring. Returns (SearchResult, LiftResult or None)."""
     from .walks import run_search
+    from .walks.symmetric import symmetric_search
 
-    result = run_search(settings, on_progress=on_progress, log_path=log_path, **search_args)
+    search = symmetric_search if symmetry == "c3" else run_search
+    result = search(settings, on_progress=on_progress, log_path=log_path, **search_args)
     if not lift_to:
         return result, None
     search_args.pop("resume", None)
@@ -302,7 +315,7 @@ def _search_until_lift(settings, lift_to, on_progress, log_path, search_args):
         attempt += 1
         settings.seed += 1_000_003 * attempt
         settings.time_limit = max(1.0, deadline - time.perf_counter())
-        result = run_search(settings, on_progress=on_progress, log_path=log_path, **search_args)
+        result = search(settings, on_progress=on_progress, log_path=log_path, **search_args)
 
 
 def start_scheme(path, target, ring: str, *, fmt=None, key=None, read_ring=None) -> Scheme:

@@ -1,5 +1,5 @@
 """Compile every numba kernel of flipgraph once, so that no later command pays for it: the walk
-kernel, the CSE (addition-reduction) kernels and the GF(2) elimination of Hensel lifting.
+kernels (plain and C3-symmetric), the CSE (addition-reduction) kernels and the GF(2) elimination of Hensel lifting.
 (galois' GF(p) arithmetic, used by the Z3 lift, is compiled by galois in every process and kept
 in no disk cache: warming it up here would not help later commands.)
 
@@ -25,6 +25,12 @@ def _walk() -> None:
     walk_warm_up()
 
 
+def _symmetric() -> None:
+    from .walks.symmetric import warm_up as symmetric_warm_up
+
+    symmetric_warm_up()
+
+
 def _cse() -> None:
     from .additions import reduce_additions
     from .classics import strassen
@@ -42,6 +48,7 @@ def _lift() -> None:
 #: (what, function) in the order :func:`warm_up` runs them
 STEPS: tuple[tuple[str, Callable[[], None]], ...] = (
     ("walk kernel (flipgraph.walks)", _walk),
+    ("symmetric walk kernel (search --symmetry c3)", _symmetric),
     ("CSE kernels (flipgraph reduce)", _cse),
     ("GF(2) elimination (flipgraph lift)", _lift),
 )

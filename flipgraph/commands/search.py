@@ -75,6 +75,10 @@ def _view(settings, every: float) -> ProgressView:
 @click.option("--from-scratch", is_flag=True, default=False,
               help="With --meta: start from the standard schemes only (not the database's, nor "
                    "the shipped catalogue's); --db then decides what counts as an improvement.")
+@click.option("--symmetry", type=click.Choice(["none", "c3"]), default="none", show_default=True,
+              help="c3: keep the scheme invariant under the cyclic symmetry of n×n×n (orbits of "
+                   "three products plus fixed cube products; flips whole orbits, rank = 3·orbits "
+                   "+ cubes). Square formats only; no checkpoints or --scheduler.")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False),
               help="TOML recipe with the same keys as these flags (flags win).")
 @click.option("--out", type=click.Path(file_okay=False),
@@ -114,7 +118,7 @@ def _view(settings, every: float) -> ProgressView:
 def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_file, start_format,
                start_ring, start_key, pool_size, path_limit, plus_after, reset_flips, stall_flips,
                meta_formats, from_scratch, config, out, lift, keep_rank, db_path, no_save,
-               progress_every, scheduler, chunk, checkpoint_every, resume_dir):
+               progress_every, scheduler, chunk, checkpoint_every, resume_dir, symmetry):
     """Random walks on the flip graph to find a low-rank scheme of FORMAT (like 3x3x3).
 
     Starts from the standard algorithm (or --from FILE), takes random flips, reduces whenever
@@ -128,6 +132,7 @@ def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_
       flipgraph search 3x3x3 --target-rank 23 --time-limit 30
       flipgraph search 4x4x4 --target-rank 49 --workers 2 --path-limit 100000000
       flipgraph search 3x3x3 --ring zt --target-rank 23
+      flipgraph search 5x5x5 --symmetry c3 --target-rank 93 --workers 2
       flipgraph search --config search_configs/z2-444-49.toml
       flipgraph search 4x4x4 --target-rank 49 --scheduler tcp://scheduler-host:8786 --out runs/444
       flipgraph search --resume runs/444
@@ -147,7 +152,7 @@ def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_
                 time_limit=time_limit, seed=seed, start_file=start_file, start_format=start_format,
                 start_ring=start_ring, start_key=start_key, pool_size=pool_size,
                 path_limit=path_limit, plus_after=plus_after, reset_flips=reset_flips,
-                stall_flips=stall_flips, out=out, lift=lift)
+                stall_flips=stall_flips, out=out, lift=lift, symmetry=symmetry)
     recipe = load_recipe(config) if config else {}
     if recipe:
         for key, value in recipe.items():
@@ -157,6 +162,8 @@ def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_
                 opts[name] = value
     if not opts["format"]:
         raise click.UsageError("give a FORMAT like 3x3x3 (or a --config recipe that sets one)")
+    if keep_rank and str(opts["symmetry"]).lower() != "none":
+        raise click.UsageError("--keep-rank walks without symmetry; drop --symmetry")
     if keep_rank:
         _alternatives(opts, keep_rank, no_save, db_path)
         return
@@ -171,7 +178,8 @@ def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_
             job = run_search_job(settings, out_dir=opts["out"], lift_to=lift_to,
                                  save=not no_save, db_path=db_path, on_progress=progress,
                                  config=config, executor=executor,
-                                 checkpoint_every=checkpoint_every)
+                                 checkpoint_every=checkpoint_every,
+                                 symmetry=str(opts["symmetry"]).lower())
         finally:
             progress.close()
     _print_job(job)
