@@ -86,7 +86,26 @@ def gram_step(scheme: Scheme, name: str = "gram") -> gram_runtime.GramStep:
                 out = tuple((_number(c * ratio), b) for c, b in out)
                 right = None
         products.append((left, right, out))
-    return gram_runtime.GramStep(name, n, scheme.rank, tuple(products))
+    merged = _merge_columns(products, n)
+    if merged is not None:
+        return gram_runtime.GramStep(name, n, 1, scheme.rank, merged)
+    return gram_runtime.GramStep(name, n, n, scheme.rank, tuple(products))
+
+
+def _merge_columns(products, n):
+    """Products A_ij·A_kjᵀ for every j into the same outputs, as one product of block rows i and
+    k (same flops, fewer additions, wider and faster BLAS calls): the products of the merged
+    step (blocks n×1), or None when some product does not fit that pattern."""
+    groups = {}
+    for left, right, out in products:
+        (cl, a), (cr, b) = left[0], (right or left)[0]
+        if len(left) != 1 or len(right or left) != 1 or a % n != b % n:
+            return None
+        key = (a // n, None if right is None else b // n, tuple((c * cl * cr, o) for c, o in out))
+        groups.setdefault(key, []).append(a % n)
+    if any(sorted(cols) != list(range(n)) for cols in groups.values()):
+        return None
+    return tuple((((1, i),), None if k is None else ((1, k),), out) for i, k, out in groups)
 
 
 def _number(c):

@@ -29,31 +29,34 @@ from flipgraph.codegen.runtime import (DEFAULT_CUTOFFS, Fraction, MatmulError, _
                                        namedtuple, np, run)
 # ---- standalone modules copy what follows (the runtime above already defines those names)
 
-#: one level of a structured X·Xᵀ scheme on n×n blocks. ``products``: tuples (left, right, out)
-#: with left/right tuples of (coefficient, block index i·n + j) (right None: recursive product
+#: one level of a structured X·Xᵀ scheme on n×m blocks (m = n for a gt:n scheme; m = 1 when its
+#: products were merged across block columns). ``products``: tuples (left, right, out)
+#: with left/right tuples of (coefficient, block index i·m + j) (right None: recursive product
 #: L·Lᵀ) and out tuples of (coefficient, (i, k)), i ≤ k. Coefficients are ints or Fractions.
-GramStep = namedtuple("GramStep", "name n rank products")
+GramStep = namedtuple("GramStep", "name n m rank products")
 
 _TILE = 256          # tile of the transposed copies (fits in cache)
 
 
 def gram_run(A, gsteps, msteps, levels=None, cutoff=None):
     """C = A·Aᵀ for a 2-D array A by the Gram steps ``gsteps`` (one per level, the last repeats;
-    ``levels`` of them, or while row and column blocks stay ≥ the cutoff) with general products
-    by the matmul steps ``msteps`` (while their blocks stay ≥ the cutoff). Same dtype and values
-    as numpy's ``A @ A.T`` (int: exact, wrap-around included; float: rounding aside)."""
+    ``levels`` of them, or while row and column blocks stay ≥ ``cutoff["gram"]``) with general
+    products by the matmul steps ``msteps`` (while their blocks stay ≥ ``cutoff["float"]``); an
+    int cutoff is both. Same dtype and values as numpy's ``A @ A.T`` (int: exact, wrap-around
+    included; float: rounding aside)."""
     A = np.asarray(A) if not hasattr(A, "characteristic") else A
     if A.ndim != 2:
         raise MatmulError(f"gram: A must be a 2-D matrix, not an array of shape {A.shape}")
-    cut = {**DEFAULT_CUTOFFS, **(cutoff if isinstance(cutoff, dict) else {})}
+    cut = {**DEFAULT_CUTOFFS, "gram": DEFAULT_CUTOFFS["float"],
+           **(cutoff if isinstance(cutoff, dict) else {})}
     if cutoff is not None and not isinstance(cutoff, dict):
         cut = dict.fromkeys(cut, max(int(cutoff), 1))
     kind = A.dtype.kind if type(A) is np.ndarray else "other"
     if kind in "fc":
-        plan = _gram_plan(A.shape, gsteps, msteps, levels, cut["float"])
+        plan = _gram_plan(A.shape, gsteps, msteps, levels, cut)
         return _gram_execute(A, plan, A.dtype)
     if kind in "iu":
-        plan = _gram_plan(A.shape, gsteps, msteps, levels, cut["float"])
+        plan = _gram_plan(A.shape, gsteps, msteps, levels, cut)
         alpha = _magnitude(A.view(np.int64) if A.dtype == np.uint64 else A)
         exact = all(isinstance(c, int) or c.denominator == 1 for step, _ in plan
                     for q in step.products for part in q if part for c, _ in part)
@@ -71,7 +74,7 @@ def gram_growth(plan):
         worst = {}
         for left, right, out in step.products:
             size = sum(abs(c) for c, _ in left) * sum(abs(c) for c, _ in right or left)
-            value = size * (bound if right is None else general) / step.n
+            value = size * (bound if right is None else general) / step.m
             for c, block in out:
                 worst[block] = worst.get(block, 0) + abs(c) * value
         bound = max([1.0, bound] + list(worst.values()))
@@ -83,13 +86,13 @@ def _gram_plan(shape, gsteps, msteps, levels, cutoff):
     plan, (N, K) = [], shape
     while True:
         step = gsteps[min(len(plan), len(gsteps) - 1)]
-        h, w = N // step.n, K // step.n
+        h, w = N // step.n, K // step.m
         if levels is not None:
             if len(plan) >= levels or min(h, w) == 0:
                 return plan
-        elif min(h, w) < cutoff:
+        elif min(h, w) < cutoff["gram"]:
             return plan
-        plan.append((step, _plan((h, w, h), msteps, None, cutoff)))
+        plan.append((step, _plan((h, w, h), msteps, None, cutoff["float"])))
         N, K = h, w
 
 
@@ -99,7 +102,7 @@ def _gram_execute(A, plan, dtype):
     C = np.empty((N, N), dtype)
     ws, dims = [], (N, K)
     for step, mplan in plan:
-        h, w = dims[0] // step.n, dims[1] // step.n
+        h, w = dims[0] // step.n, dims[1] // step.m
         konst = [tuple(_coef(c, "float", dtype) for c in s.coefs) for s in mplan]
         ws.append(([_take((h, w), dtype), _take((h, w), dtype), _take((h, h), dtype)],
                    _transposed_workspace((h, w, h), mplan, dtype), konst))
@@ -133,10 +136,10 @@ def _gram(X, C, plan, ws, d):
         np.matmul(X, X.T, out=C)                  # numpy calls syrk for X @ X.T
         return
     (step, mplan), (buf, mws, konst) = plan[d], ws[d]
-    n, (N, K) = step.n, X.shape
-    h, w = N // n, K // n
-    e1, e2 = h * n, w * n
-    blocks = [X[i * h:(i + 1) * h, j * w:(j + 1) * w] for i in range(n) for j in range(n)]
+    n, m, (N, K) = step.n, step.m, X.shape
+    h, w = N // n, K // m
+    e1, e2 = h * n, w * m
+    blocks = [X[i * h:(i + 1) * h, j * w:(j + 1) * w] for i in range(n) for j in range(m)]
     out = {(i, k): C[i * h:(i + 1) * h, k * h:(k + 1) * h] for i in range(n) for k in range(i, n)}
     written = set()
     for left, right, targets in step.products:
