@@ -2,7 +2,7 @@
 module ``flipgraph codegen gt:N`` writes (:func:`gram_module_source`).
 
 A scheme of the target ``gt:n`` (:func:`flipgraph.tensors.structured`: A·Aᵀ of n×n matrices, the
-symmetric output stored once) becomes a :class:`~.gram_runtime.GramStep`: its products whose two
+symmetric output stored once) becomes a :class:`~.aat_runtime.GramStep`: its products whose two
 factors are proportional are *recursive* (the same problem on a block: the next step, or BLAS
 syrk at the bottom), the others *general* (the best general routine's steps, or BLAS gemm).
 
@@ -22,17 +22,20 @@ import numpy as np
 
 from ..errors import FlipgraphError, OperandError, SchemeError
 from ..scheme import Scheme, standard
-from ..tensors import parse_target
+from ..tensors import parse_target, recursive_products
 from ..verify import verify
-import flipgraph.codegen.gram_runtime as gram_runtime
+import flipgraph.codegen.aat_runtime as aat_runtime
 import flipgraph.codegen.runtime as runtime
 from .cutoffs import tuned_cutoffs
 from .library import best_routine, step_for
 from .source import VERSION
 
-#: block size (float64) below which this machine's leaves (BLAS syrk and gemm) beat one more
-#: level, when ``flipgraph tune`` was not run: measured in benchmarks/bench_codegen.py gram
-GRAM_CUTOFF = 2048
+#: default block sizes (float64): Gram levels while row blocks stay ≥ "gram" (BLAS syrk on
+#: fewer rows lost a third of its speed here), general products recursing while blocks stay ≥
+#: "float" (this machine's tuned cutoff when ``flipgraph tune`` ran). Measured with
+#: benchmarks/bench_codegen.py gram: at n = 8192 one Gram level and one Strassen-like level of
+#: the general product; a second level of either (1024-blocks) was slower
+GRAM_CUTOFFS = {"gram": 4096, "float": 2048}
 
 _STEPS: dict = {}
 
@@ -46,20 +49,23 @@ def gram_scheme(spec=None) -> Scheme:
         scheme = spec
     else:
         target = parse_target(spec or "gt:2")
-        if target.kind != "gt" or target.id != f"gt:{target.id.split(':')[1]}":
+        if not _is_gram(target):
             raise FlipgraphError(f"{spec}: A·Aᵀ needs a gt:N scheme (e.g. gt:2, gt:4)")
         try:
             scheme = resolve(target.id, ring="z").scheme if spec else None
         except FlipgraphError:
             scheme = None
         scheme = scheme or standard(target, ring="z")
-    if scheme.target.kind != "gt" or ":" not in scheme.target.id or \
-            not scheme.target.id.split(":")[1].isdigit():
+    if not _is_gram(scheme.target):
         raise SchemeError(f"{scheme.format_str}: not a scheme for A·Aᵀ (gt:N)")
     return scheme
 
 
-def gram_step(scheme: Scheme, name: str = "gram") -> gram_runtime.GramStep:
+def _is_gram(target) -> bool:
+    return target.kind == "gt" and target.id[3:].isdigit()      # gt:N, not a variant gt:Na
+
+
+def gram_step(scheme: Scheme, name: str = "gram") -> aat_runtime.GramStep:
     """The Gram step of a verified gt:N scheme valid over Z or Q (see the module docstring)."""
     if scheme.ring.modulus:
         raise SchemeError(f"{name}: a scheme over {scheme.ring.name} is only valid mod "
@@ -88,8 +94,8 @@ def gram_step(scheme: Scheme, name: str = "gram") -> gram_runtime.GramStep:
         products.append((left, right, out))
     merged = _merge_columns(products, n)
     if merged is not None:
-        return gram_runtime.GramStep(name, n, 1, scheme.rank, merged)
-    return gram_runtime.GramStep(name, n, n, scheme.rank, tuple(products))
+        return aat_runtime.GramStep(name, n, 1, scheme.rank, merged)
+    return aat_runtime.GramStep(name, n, n, scheme.rank, tuple(products))
 
 
 def _merge_columns(products, n):
@@ -113,7 +119,7 @@ def _number(c):
     return c if isinstance(c, int) or c.denominator != 1 else int(c)
 
 
-def _step(spec) -> gram_runtime.GramStep:
+def _step(spec) -> aat_runtime.GramStep:
     key = spec if isinstance(spec, (str, type(None))) else spec.canonical_hash()
     if key not in _STEPS:
         scheme = gram_scheme(spec)
@@ -128,9 +134,9 @@ def gram(A, scheme=None, general="best", levels=None, cutoff=None):
     ``scheme``: the gt:N scheme of the recursion (see :func:`gram_scheme`; default the standard
     gt:2), or a list of them, one per level. ``general``: the routine of the general products
     (as :func:`flipgraph.multiply`'s ``scheme``; "best" = the 2x2x2 rank-7 routine with the fewest
-    additions). ``levels``: Gram levels (None: while row and column blocks stay ≥ the cutoff);
-    ``cutoff``: block size (an int, or a dict per kind as multiply's; default this machine's
-    tuned cutoff, else :data:`GRAM_CUTOFF`), also for the general products. Integers whose
+    additions). ``levels``: Gram levels (None: while row and column blocks stay ≥
+    ``cutoff["gram"]``); ``cutoff``: an int (every block size) or a dict: "gram" (Gram levels),
+    "float" (general products, as multiply's), default :data:`GRAM_CUTOFFS`. Integers whose
     product bound fits float64 run in float64 and are rounded once; others, object and
     galois arrays take multiply's exact engine on A and Aᵀ. Bad input raises
     :class:`flipgraph.OperandError`.
@@ -144,9 +150,9 @@ def gram(A, scheme=None, general="best", levels=None, cutoff=None):
     gsteps = [_step(s) for s in specs]
     msteps = [step_for(s) for s in (general if isinstance(general, (list, tuple)) else [general])]
     if cutoff is None:
-        cutoff = tuned_cutoffs().get("float", GRAM_CUTOFF)
+        cutoff = {**GRAM_CUTOFFS, **{k: v for k, v in tuned_cutoffs().items() if k == "float"}}
     try:
-        return gram_runtime.gram_run(A, gsteps, msteps, levels, cutoff)
+        return aat_runtime.gram_run(A, gsteps, msteps, levels, cutoff)
     except runtime.MatmulError as error:
         raise OperandError(str(error)) from None
 
@@ -160,12 +166,12 @@ def gram_module_source(scheme: Scheme, name: str = "gram", cutoffs: dict | None 
     general = best_routine()
     mstep = general.STEP
     text = Path(runtime.__file__).read_text().split('"""', 2)[2].lstrip("\n")
-    gtext = Path(gram_runtime.__file__).read_text()
+    gtext = Path(aat_runtime.__file__).read_text()
     gtext = gtext.split("# ---- standalone modules copy what follows", 1)[1].split("\n", 1)[1]
     source_general = _general_source(general)
-    cut = {**runtime.DEFAULT_CUTOFFS, "float": GRAM_CUTOFF, **(cutoffs or {})}
+    cut = {**runtime.DEFAULT_CUTOFFS, **GRAM_CUTOFFS, **(cutoffs or {})}
     usage = (f'"""C = A·Aᵀ by the {scheme.target.id} rank-{scheme.rank} scheme {name} '
-             f"({sum(p[1] is None for p in step.products)} recursive products), applied "
+             f"({recursive_products(scheme)} recursive products), applied "
              f"recursively, with the {mstep.format[0]}x{mstep.format[1]}x{mstep.format[2]} "
              f"rank-{mstep.rank} scheme {mstep.name} for its general products.\n\n"
              f"Generated by flipgraph codegen (version {VERSION}); needs only numpy::\n\n"
@@ -175,7 +181,7 @@ def gram_module_source(scheme: Scheme, name: str = "gram", cutoffs: dict | None 
              "A is any 2-D array (N×K; sizes that do not divide are peeled) of dtype float, complex\n"
              "or int (exact and bit-identical to numpy's A @ A.T, which wraps on overflow).\n"
              '"""\n')
-    tail = (f"\nGRAM_STEP = GramStep({name!r}, {step.n}, {step.rank}, {step.products!r})\n"
+    tail = (f"\nGRAM_STEP = GramStep({name!r}, {step.n}, {step.m}, {step.rank}, {step.products!r})\n"
             f"{source_general}\n"
             f"CUTOFFS = {cut!r}\n\n\n"
             "def gram(A, levels=None, cutoff=None):\n"
