@@ -61,8 +61,14 @@ def gram_run(A, gsteps, msteps, levels=None, cutoff=None):
         exact = all(isinstance(c, int) or c.denominator == 1 for step, _ in plan
                     for q in step.products for part in q if part for c, _ in part)
         if exact and A.shape[1] * alpha * alpha * gram_growth(plan) < 2 ** 53:
-            C = _gram_execute(A.astype(np.float64), plan, np.dtype(np.float64))
-            return C.astype(np.int64).astype(A.dtype, copy=False)
+            F = _take(A.shape, np.dtype(np.float64))     # pooled: fresh memory costs page faults
+            np.copyto(F, A, casting="unsafe")
+            C = _gram_execute(F, plan, F.dtype)
+            _recycle([[[F]]])
+            I = C.view(np.int64)                          # rounded in place, by row chunks
+            for i in range(0, C.shape[0], _TILE):
+                I[i:i + _TILE] = C[i:i + _TILE].astype(np.int64)
+            return I.astype(A.dtype, copy=False)
     return run(A, A.T if type(A) is np.ndarray else A.T, msteps, None, cut)
 
 
@@ -104,17 +110,30 @@ def _gram_execute(A, plan, dtype):
     for step, mplan in plan:
         h, w = dims[0] // step.n, dims[1] // step.m
         konst = [tuple(_coef(c, "float", dtype) for c in s.coefs) for s in mplan]
-        ws.append(([_take((h, w), dtype), _take((h, w), dtype), _take((h, h), dtype)],
+        ws.append((_Buffers(((h, w), (h, w), (h, h)), dtype),
                    _transposed_workspace((h, w, h), mplan, dtype), konst))
         dims = (h, w)
     try:
         _gram(A, C, plan, ws, 0)
     finally:
         for level in ws:
-            _recycle([[level[0]]])
+            _recycle([[list(level[0].taken.values())]])
             _recycle([[[b.T if i == 1 else b for b in blocks] for i, blocks in enumerate(lv)]
                       for lv in level[1]])
     return C
+
+
+class _Buffers:
+    """A level's operand and product buffers (L, R, P), taken from the pool on first use: a
+    merged step's products are views of A written straight into C and need none."""
+
+    def __init__(self, shapes, dtype):
+        self.shapes, self.dtype, self.taken = shapes, dtype, {}
+
+    def __getitem__(self, i):
+        if i not in self.taken:
+            self.taken[i] = _take(self.shapes[i], self.dtype)
+        return self.taken[i]
 
 
 def _transposed_workspace(dims, mplan, dtype):
@@ -143,8 +162,8 @@ def _gram(X, C, plan, ws, d):
     out = {(i, k): C[i * h:(i + 1) * h, k * h:(k + 1) * h] for i in range(n) for k in range(i, n)}
     written = set()
     for left, right, targets in step.products:
-        L, sl = _combine(left, blocks, buf[0])
-        R, sr = (L, sl) if right is None else _combine(right, blocks, buf[1])
+        L, sl = _combine(left, blocks, buf, 0)
+        R, sr = (L, sl) if right is None else _combine(right, blocks, buf, 1)
         scale = sl * sr
         direct = len(targets) == 1 and targets[0][1] not in written
         P = out[targets[0][1]] if direct else buf[2]
@@ -176,11 +195,12 @@ def _gram(X, C, plan, ws, d):
     _symmetrize(C, h, n, e1)
 
 
-def _combine(terms, blocks, buf):
-    """(Σ c·block, factor): a view and its coefficient for one term, else the sum in ``buf``."""
+def _combine(terms, blocks, buffers, i):
+    """(Σ c·block, factor): a view and its coefficient for one term, else the sum in
+    ``buffers[i]``."""
     if len(terms) == 1:
         return blocks[terms[0][1]], terms[0][0]
-    (c, a), rest = terms[0], terms[1:]
+    (c, a), rest, buf = terms[0], terms[1:], buffers[i]
     np.multiply(blocks[a], _scalar(c, buf.dtype), out=buf)
     for c, a in rest:
         if c == 1 or c == -1:
