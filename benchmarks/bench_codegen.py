@@ -160,9 +160,9 @@ def gram_case(n, bits, repeats, numpy_n, cutoffs):
     err = np.abs(outs["flipgraph float64"] - want).max() / np.abs(want).max()
     report(f"A·Aᵀ n={n} entries ±2^{bits} (int64 exact; float64 max rel. diff {err:.1e})",
            times, "flipgraph int64")
-    ratio = min(times["numpy float64"]) / min(times["flipgraph float64"])
-    print(f"  numpy float64/flipgraph float64: best {ratio:.3f}x, median "
-          f"{statistics.median(times['numpy float64']) / statistics.median(times['flipgraph float64']):.3f}x")
+    peer, ours = times["numpy float64"], times["flipgraph float64"]
+    print(f"  numpy float64/flipgraph float64: best {min(peer) / min(ours):.3f}x, median "
+          f"{statistics.median(peer) / statistics.median(ours):.3f}x")
     small = A[:numpy_n, :numpy_n]
     start = time.perf_counter()
     slow = small @ small.T

@@ -6,12 +6,13 @@ symmetric output stored once) becomes a :class:`~.aat_runtime.GramStep`: its pro
 factors are proportional are *recursive* (the same problem on a block: the next step, or BLAS
 syrk at the bottom), the others *general* (the best general routine's steps, or BLAS gemm).
 
-Default scheme: the standard ``gt:2`` scheme (rank 6: A11·A11ᵀ, A12·A12ᵀ, A21·A21ᵀ, A22·A22ᵀ
-recursive, A11·A21ᵀ and A12·A22ᵀ general). With syrk leaves (half a gemm's flops) the recursive
-products cost what syrk costs; all the saving comes from the general products, which are half of
-syrk's flops, run Strassen-like. The shipped ``gt:4`` rank-34 scheme has no recursive product
-(:func:`flipgraph.tensors.recursive_products` = 0): 34 general block products, which is more than
-syrk's 32 half-products at one level, so it is slower here; it is accepted as ``scheme="gt:4"``.
+Default scheme: the standard ``gt:2`` scheme, merged across block columns (C11 = A1·A1ᵀ and
+C22 = A2·A2ᵀ recursive, C12 = A1·A2ᵀ general, A1 and A2 the block rows). numpy's ``A @ A.T``
+is one syrk (half a gemm's flops), so only the general products can be made cheaper: half of the
+flops here, and one Winograd level saves 1/8 of them: 30 (n/4)³-gemms instead of syrk's 32. The
+shipped ``gt:4`` rank-34 scheme has no recursive product (:func:`flipgraph.tensors.
+recursive_products` = 0): 34 general block products, more than syrk's 32, so it is slower; it
+runs with ``scheme="gt:4"``. Figures: README, "A·Aᵀ".
 """
 from __future__ import annotations
 
@@ -178,10 +179,12 @@ def gram_module_source(scheme: Scheme, name: str = "gram", cutoffs: dict | None 
              "    from <this module> import gram\n"
              "    C = gram(A)              # A·Aᵀ, levels from CUTOFFS\n"
              "    C = gram(A, levels=1)    # exactly one level of the scheme\n\n"
-             "A is any 2-D array (N×K; sizes that do not divide are peeled) of dtype float, complex\n"
-             "or int (exact and bit-identical to numpy's A @ A.T, which wraps on overflow).\n"
+             "A is any 2-D array (N×K; sizes that do not divide are peeled) of dtype float,\n"
+             "complex or int (exact and bit-identical to numpy's A @ A.T, which wraps on\n"
+             "overflow).\n"
              '"""\n')
-    tail = (f"\nGRAM_STEP = GramStep({name!r}, {step.n}, {step.m}, {step.rank}, {step.products!r})\n"
+    tail = (f"\nGRAM_STEP = GramStep({name!r}, {step.n}, {step.m}, {step.rank}, "
+            f"{step.products!r})\n"
             f"{source_general}\n"
             f"CUTOFFS = {cut!r}\n\n\n"
             "def gram(A, levels=None, cutoff=None):\n"

@@ -4,10 +4,11 @@ Needs only numpy and :mod:`flipgraph.codegen.runtime`: a generated ``gt`` module
 source, then this file's source below its import line, then the data of the steps.
 
 Conventions: A is N×K and C = A·Aᵀ is N×N, symmetric. A *Gram step* applies a scheme for the
-target ``gt:n`` (:func:`flipgraph.tensors.structured`) to blocks: A is cut into n×n blocks
-A_a (a = i·n + j, each (N/n)×(K/n)) and every product q of the scheme is
+target ``gt:n`` (:func:`flipgraph.tensors.structured`) to blocks: A is cut into n×m blocks
+A_a (a = i·m + j, each (N/n)×(K/m); m = n, or m = 1 for a scheme merged across block columns)
+and every product q of the scheme is
 
-    recursive   P_q = L_q·L_qᵀ, L_q = Σ_a U[q,a]·A_a            (the scheme's V row ∝ its U row):
+    recursive   P_q = L_q·L_qᵀ, L_q = Σ_a U[q,a]·A_a  (the scheme's V row ∝ its U row):
                 the same problem on a block, done by the next Gram step or, at the bottom, by
                 ``X @ X.T`` (numpy calls BLAS syrk: half the flops of a general product)
     general     P_q = L_q·R_qᵀ, R_q = Σ_a V[q,a]·A_a: the general routine's plan (Strassen-like
@@ -18,10 +19,10 @@ and the upper output blocks are C_ik = Σ_q W[q, (i,k)]·P_q (i ≤ k); the lowe
 transposes, copied tile by tile. Sizes that do not divide are peeled (thin products for the
 leftover rows and columns). A step is data (:class:`GramStep`), read at block granularity.
 
-Exact integers: when N·K stays small, the whole recursion runs in float64 and is rounded once,
-because every value it forms is an integer of magnitude ≤ K·max|A|²·:func:`gram_growth` < 2^53
-(proven from the coefficients: per step, every output block's partial sums are bounded by
-Σ_q |W_q|·|U_q|₁·|V_q|₁/n times the bound of its products). Otherwise the general exact engine
+Exact integers: when K·max|A|²·:func:`gram_growth` < 2^53, every value the recursion forms is an
+integer below 2^53, so it runs in float64 and is rounded once (the bound is proven from the
+coefficients: per step, every output block's partial sums are bounded by
+Σ_q |W_q|·|U_q|₁·|V_q|₁/m times the bound of its products). Otherwise the general exact engine
 (:func:`run` on A and Aᵀ: digits, wrap-around as numpy's int64) computes it.
 """
 from flipgraph.codegen.runtime import (DEFAULT_CUTOFFS, Fraction, MatmulError, _coef,   # noqa
@@ -69,7 +70,7 @@ def gram_run(A, gsteps, msteps, levels=None, cutoff=None):
             for i in range(0, C.shape[0], _TILE):
                 I[i:i + _TILE] = C[i:i + _TILE].astype(np.int64)
             return I.astype(A.dtype, copy=False)
-    return run(A, A.T if type(A) is np.ndarray else A.T, msteps, None, cut)
+    return run(A, A.T, msteps, None, cut)
 
 
 def gram_growth(plan):

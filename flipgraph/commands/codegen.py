@@ -58,11 +58,11 @@ def codegen_cmd(scheme, output, fmt, restarts, fault_tolerant, others, parity, m
 
     SCHEME is a scheme file (any format flipgraph reads), a classic (strassen, winograd,
     laderman) or a format NxMxP (the database's best scheme valid over the integers). For
-    gt:N (A·Aᵀ; the database's best gt:N scheme valid over Z, else the standard one) the module
-    has gram(A) instead: recursive A·Aᵀ on blocks, general products by the best 2x2x2 routine. A scheme
-    valid only mod 2 or mod 3 is refused (lift it first). The scheme is verified, its
-    additions reduced into a straight-line program, and the module is tested on small matrices
-    before it is written. Its block-size cutoffs are this machine's (see `flipgraph tune`).
+    gt:N (A·Aᵀ; the database's best gt:N scheme valid over Z, else the standard one) the
+    module has gram(A) instead: recursive A·Aᵀ on blocks, general products by the best 2x2x2
+    routine. A scheme valid only mod 2 or mod 3 is refused (lift it first). The scheme is
+    verified, its additions reduced into a straight-line program, and the module is tested on
+    small matrices before it is written. Its block-size cutoffs are this machine's (see `flipgraph tune`).
 
     \b
     Example:
