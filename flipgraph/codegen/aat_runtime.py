@@ -66,9 +66,11 @@ def gram_run(A, gsteps, msteps, levels=None, cutoff=None):
             np.copyto(F, A, casting="unsafe")
             C = _gram_execute(F, plan, F.dtype)
             _recycle([[[F]]])
-            I = C.view(np.int64)                          # rounded in place, by row chunks
-            for i in range(0, C.shape[0], _TILE):
-                I[i:i + _TILE] = C[i:i + _TILE].astype(np.int64)
+            I, rows = C.view(np.int64), np.empty((16, C.shape[1]), np.int64)
+            for i in range(0, C.shape[0], 16):            # rounded in place, 16 rows at a time
+                n = min(16, C.shape[0] - i)
+                np.copyto(rows[:n], C[i:i + n], casting="unsafe")
+                I[i:i + n] = rows[:n]
             return I.astype(A.dtype, copy=False)
     return run(A, A.T, msteps, None, cut)
 
