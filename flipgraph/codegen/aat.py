@@ -31,11 +31,10 @@ from .cutoffs import tuned_cutoffs
 from .library import best_routine, step_for
 from .source import VERSION
 
-#: default block sizes (float64): Gram levels while row blocks stay ≥ "gram" (BLAS syrk on
-#: fewer rows lost a third of its speed here), general products recursing while blocks stay ≥
-#: "float" (this machine's tuned cutoff when ``flipgraph tune`` ran). Measured with
-#: benchmarks/bench_codegen.py gram: at n = 8192 one Gram level and one Strassen-like level of
-#: the general product; a second level of either (1024-blocks) was slower
+#: default block sizes (float64): Gram levels while row blocks stay ≥ "gram", general products
+#: recursing while blocks stay ≥ "float" (this machine's tuned cutoff when ``flipgraph tune``
+#: ran). At n = 8192: one Gram level and one Strassen-like level of the general product; deeper
+#: (syrk on 2048 rows, gemm on 1024-blocks: up to 30 % slower per flop here) was not faster
 GRAM_CUTOFFS = {"gram": 4096, "float": 2048}
 
 _STEPS: dict = {}
