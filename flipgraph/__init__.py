@@ -10,6 +10,7 @@ Public API::
     lift, LiftResult          Hensel lifting of Z2/Z3 schemes to Z and Q (flipgraph.lift)
     search, SearchResult      flip-graph random walks (flipgraph.walks)
     multiply                  C = A·B by generated Strassen-like routines (flipgraph.codegen)
+    gram                      C = A·Aᵀ by a structured scheme for X·Xᵀ (flipgraph.codegen.aat)
     ft_matmul                 fault-tolerant C = A·B from two schemes + parity (flipgraph.ft)
 """
 from . import _numba_cache
@@ -25,11 +26,11 @@ from .scheme import Scheme, standard
 from .verify import verify
 from .io import load, save
 from .walks import SearchResult, search
-from .codegen import multiply
+from .codegen import gram, multiply
 from .ftmul import ft_matmul
 
 
 __all__ = ["Scheme", "standard", "ring", "Z2", "Z3", "ZT", "Z", "Q", "verify", "classics",
-           "load", "save", "lift", "LiftResult", "search", "SearchResult", "multiply", "ft_matmul",
+           "load", "save", "lift", "LiftResult", "search", "SearchResult", "multiply", "gram", "ft_matmul",
            "FlipgraphError", "FormatError", "OperandError", "SchemeError",
            "__version__"]

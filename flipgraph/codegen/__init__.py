@@ -8,13 +8,15 @@
 
 Modules: :mod:`.emit` (one recursion step from an SLP), :mod:`.runtime` (driver, leaves, workspace;
 copied into every generated module), :mod:`.source` (the standalone module), :mod:`.library`
-(disk cache, names, :func:`multiply`), :mod:`.tune` (this machine's cutoffs).
+(disk cache, names, :func:`multiply`), :mod:`.tune` (this machine's cutoffs), :mod:`.aat` and
+:mod:`.aat_runtime` (A·Aᵀ by a structured gt:N scheme: ``flipgraph.gram(A)``).
 """
 from .cutoffs import cache_dir, tuned_cutoffs
+from .aat import gram
 from .library import multiply, routine, routine_for
 from .runtime import release
 from .source import load_source, module_source, slp_of
 from .tune import tune
 
-__all__ = ["multiply", "routine", "routine_for", "module_source", "load_source", "slp_of",
+__all__ = ["multiply", "gram", "routine", "routine_for", "module_source", "load_source", "slp_of",
            "tune", "tuned_cutoffs", "cache_dir", "release"]

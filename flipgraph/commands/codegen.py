@@ -11,18 +11,29 @@ from ..atomic import write_text
 from ..classics import CLASSICS
 from ..codegen import module_source, tune
 from ..codegen.cutoffs import cutoffs_path, tuned_cutoffs
+from ..codegen.aat import gram_module_source, gram_scheme
 from ..codegen.tune import SIZES
 from ..errors import FlipgraphError
 from ..pipeline import resolve
+from ..tensors import parse_target
 
 
 def _scheme(spec: str, fmt: str | None):
     """The scheme SPEC names (:func:`flipgraph.pipeline.resolve`: a file, a classic, or a format —
     the database's best valid over Z) and a routine name for it."""
+    if fmt is None and not Path(spec).exists() and _names_gram(spec):
+        return gram_scheme(spec), spec.replace(":", "")
     found = resolve(spec, fmt=fmt)
     if found.source.startswith("database"):
         return found.scheme, found.name
     return found.scheme, found.name if found.name in CLASSICS else Path(spec).stem
+
+
+def _names_gram(spec: str) -> bool:
+    try:
+        return parse_target(spec).kind == "gt"
+    except FlipgraphError:
+        return False
 
 
 @click.command("codegen")
@@ -46,10 +57,12 @@ def codegen_cmd(scheme, output, fmt, restarts, fault_tolerant, others, parity, m
     """Write a standalone multiply module (needs only numpy) for SCHEME.
 
     SCHEME is a scheme file (any format flipgraph reads), a classic (strassen, winograd,
-    laderman) or a format NxMxP (the database's best scheme valid over the integers). A scheme
-    valid only mod 2 or mod 3 is refused (lift it first). The scheme is verified, its
-    additions reduced into a straight-line program, and the module is tested on small matrices
-    before it is written. Its block-size cutoffs are this machine's (see `flipgraph tune`).
+    laderman) or a format NxMxP (the database's best scheme valid over the integers). For
+    gt:N (A·Aᵀ; the database's best gt:N scheme valid over Z, else the standard one) the
+    module has gram(A) instead: recursive A·Aᵀ on blocks, general products by the best 2x2x2
+    routine. A scheme valid only mod 2 or mod 3 is refused (lift it first). The scheme is
+    verified, its additions reduced into a straight-line program, and the module is tested on
+    small matrices before it is written. Its block-size cutoffs are this machine's (see `flipgraph tune`).
 
     \b
     Example:
@@ -57,6 +70,7 @@ def codegen_cmd(scheme, output, fmt, restarts, fault_tolerant, others, parity, m
       python -c "import numpy as np; from mymul import matmul; A = np.ones((999, 777)); \\
                  print((matmul(A, A.T) == A @ A.T).all())"
       flipgraph codegen strassen --fault-tolerant --with winograd --parity 2 -o ftmul.py
+      flipgraph codegen gt:2 -o mygram.py      # from mygram import gram; gram(A) == A @ A.T
     """
     found, name = _scheme(scheme, fmt)
     if fault_tolerant:
@@ -74,7 +88,13 @@ def codegen_cmd(scheme, output, fmt, restarts, fault_tolerant, others, parity, m
     elif others or parity:
         raise FlipgraphError("--with and --parity need --fault-tolerant")
     click.echo(f"{name}: {found.format_str} rank {found.rank} ring {found.ring.name}", err=True)
-    _write(output, module_source(found, name, tuned_cutoffs(), restarts))
+    if found.target.kind == "gt":
+        _write(output, gram_module_source(found, name, tuned_cutoffs()))
+    elif not found.target.is_matmul:
+        raise FlipgraphError(f"{found.format_str}: codegen writes routines for matrix "
+                             f"multiplication and A·Aᵀ (gt:N) only")
+    else:
+        _write(output, module_source(found, name, tuned_cutoffs(), restarts))
 
 
 def _write(output: Path, source: str) -> None:
