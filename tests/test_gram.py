@@ -46,7 +46,7 @@ def test_float_path_is_taken_up_to_the_bound(monkeypatch):
     execute = aat_runtime._gram_execute
     monkeypatch.setattr(aat_runtime, "_gram_execute",
                         lambda *a: calls.append(a[2]) or execute(*a))
-    A = np.full((6, 4), 2 ** 25, dtype=np.int64)
+    A = np.full((6, 4), 2 ** 25, dtype=np.int64)     # above the float32 bound
     A[::2] *= -1
     A[1, 1] -= 1
     assert np.array_equal(flipgraph.gram(A, levels=0), A @ A.T)
@@ -54,6 +54,23 @@ def test_float_path_is_taken_up_to_the_bound(monkeypatch):
     B = A * 2                                     # 4 · 2^52 = 2^54: not exact in float64
     assert np.array_equal(flipgraph.gram(B, levels=0), B @ B.T)
     assert calls == [np.float64]
+
+
+def test_float32_path_is_taken_below_2_24(monkeypatch):
+    """K·max|A|² < 2^24 runs in float32 (exact at 2^24 − 4: K = 4, entries ±(2^11 − 1)); at 2^24
+    it moves to float64, which stays exact where float32 would round."""
+    calls = []
+    execute = aat_runtime._gram_execute
+    monkeypatch.setattr(aat_runtime, "_gram_execute",
+                        lambda *a: calls.append(a[2]) or execute(*a))
+    A = np.full((6, 4), 2 ** 11 - 1, dtype=np.int64)
+    A[::2] *= -1
+    assert np.array_equal(flipgraph.gram(A, levels=0), A @ A.T)
+    assert calls == [np.float32]
+    B = np.full((6, 4), 2 ** 11, dtype=np.int64)  # 4 · 2^22 = 2^24: not below the bound
+    B[1, 1] += 1                                  # an odd sum above 2^24: float32 would round it
+    assert np.array_equal(flipgraph.gram(B, levels=0), B @ B.T)
+    assert calls == [np.float32, np.float64]
 
 
 def test_growth_bounds_the_general_products():

@@ -19,8 +19,8 @@ and the upper output blocks are C_ik = Σ_q W[q, (i,k)]·P_q (i ≤ k); the lowe
 transposes, copied tile by tile. Sizes that do not divide are peeled (thin products for the
 leftover rows and columns). A step is data (:class:`GramStep`), read at block granularity.
 
-Exact integers: when K·max|A|²·:func:`gram_growth` < 2^53, every value the recursion forms is an
-integer below 2^53, so it runs in float64 and is rounded once (the bound is proven from the
+Exact integers: when K·max|A|²·:func:`gram_growth` < 2^24 (resp. 2^53), every value the recursion
+forms is an integer below 2^24 (2^53), so it runs in float32 (float64) BLAS and is rounded once (the bound is proven from the
 coefficients: per step, every output block's partial sums are bounded by
 Σ_q |W_q|·|U_q|₁·|V_q|₁/m times the bound of its products). Otherwise the general exact engine
 (:func:`run` on A and Aᵀ: digits, wrap-around as numpy's int64) computes it.
@@ -61,7 +61,14 @@ def gram_run(A, gsteps, msteps, levels=None, cutoff=None):
         alpha = _magnitude(A.view(np.int64) if A.dtype == np.uint64 else A)
         exact = all(isinstance(c, int) or c.denominator == 1 for step, _ in plan
                     for q in step.products for part in q if part for c, _ in part)
-        if exact and A.shape[1] * alpha * alpha * gram_growth(plan) < 2 ** 53:
+        bound = A.shape[1] * alpha * alpha * gram_growth(plan) if exact else math.inf
+        if bound < 2 ** 24:                               # float32 BLAS: exact, twice as fast
+            F = _take(A.shape, np.dtype(np.float32))
+            np.copyto(F, A, casting="unsafe")
+            C = _gram_execute(F, plan, F.dtype)
+            _recycle([[[F]]])
+            return C.astype(np.int64).astype(A.dtype, copy=False)
+        if bound < 2 ** 53:
             F = _take(A.shape, np.dtype(np.float64))     # pooled: fresh memory costs page faults
             np.copyto(F, A, casting="unsafe")
             C = _gram_execute(F, plan, F.dtype)
