@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
+import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -29,6 +33,31 @@ from flipgraph.walks.packing import RING_CODES, pack, unpack
 
 RINGS = os.environ.get("BENCH_RINGS", "z2,z3,zt").split(",")
 TFG = {("6x6x6", "zt"): 1.8e6, ("8x8x8", "z2"): 1.1e6, ("4x4x8", "zt"): 2.8e6}
+TFG_BINARY = os.environ.get("BENCH_TFG")          # e.g. /tmp/tfg/flip_graph: measure it here
+TFG_SECONDS = 12
+
+
+def tfg_rate(fmt, ring):
+    """Flips per CPU second of TFG's own flip_graph (one runner, one thread) from the standard
+    algorithm: it prints the wall time of every 10⁶ flips; that mean wall time is scaled by the
+    run's CPU share (child CPU time / wall time), so load hits it as process_time hits ours."""
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as out:
+        try:
+            text = subprocess.run(
+                [TFG_BINARY, "-n1", str(fmt[0]), "-n2", str(fmt[1]), "-n3", str(fmt[2]),
+                 "--ring", ring.upper(), "--count", "1", "--threads", "1", "--seed", "1",
+                 "--output-path", out], capture_output=True, text=True,
+                timeout=TFG_SECONDS).stdout
+        except subprocess.TimeoutExpired as stopped:
+            text = stopped.stdout.decode() if stopped.stdout else ""
+    wall = time.perf_counter() - start
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = cpu1.ru_utime - cpu0.ru_utime + cpu1.ru_stime - cpu0.ru_stime
+    means = re.findall(r"iteration time \(last / min / max / mean\): [\d.]+ / [\d.]+ / [\d.]+ / "
+                       r"([\d.]+)", text)
+    return 1e6 / (float(means[-1]) * cpu / wall) if means else 0.0
 
 
 def load_old(path):
@@ -116,10 +145,17 @@ def main(argv):
         name = "x".join(map(str, fmt))
         F = pack(standard(*fmt), ring, fmt[0] * fmt[1] * fmt[2])
         rate(walk, F, F.shape[1], ring, 1000, 1)
-        runs = [rate(walk, F, F.shape[1], ring, moves, rep + 1) for rep in range(max(3, reps // 2))]
-        tfg = TFG.get((name, ring))
+        runs, theirs = [], []
+        for rep in range(max(3, reps // 2)):             # TFG (when measured) alternates with ours
+            runs.append(rate(walk, F, F.shape[1], ring, moves, rep + 1))
+            if TFG_BINARY and (name, ring) in TFG:
+                theirs.append(tfg_rate(fmt, ring))
+        tfg = max(theirs) if theirs else TFG.get((name, ring))
         print(f"{name} {ring} from the standard algorithm (K = {F.shape[2]} words), flips/s per core:"
-              + (f" TFG {tfg / 1e6:.1f} M, best/TFG {max(runs) / tfg:.1f}x" if tfg else ""))
+              + (f" TFG {tfg / 1e6:.2f} M ({'measured here' if theirs else 'issue 12'}), "
+                 f"best/TFG {max(runs) / tfg:.1f}x" if tfg else ""))
+        if theirs:
+            report("TFG", theirs)
         report("new", runs)
     print(f"load after: {os.getloadavg()}")
 

@@ -22,6 +22,10 @@ from .walker import Walker
 
 #: Extra rank a plus transition may add above the level being searched.
 PLUS_HEADROOM = 4
+#: With windows (large formats, :mod:`flipgraph.walks.windows`): the share of walks on one window,
+#: and their move budget (a window is small: a long walk on it only wanders).
+WINDOW_SHARE = 0.9
+WINDOW_MOVES = 1_000_000
 
 _COUNTERS = ("flips", "plus", "walks", "restarts", "walks_at_level", "flips_at_start")
 
@@ -50,16 +54,19 @@ class PoolStrategy:
     ``reset_flips`` > 0: after that many flips since the last start, the search starts over from
     (F0, rank0) with the same generator stream (the best scheme is kept): times to a rank are
     heavy-tailed, so fresh starts beat waiting on a bad draw. The capacity of F0 bounds plus
-    transitions (at most ``PLUS_HEADROOM`` above the level)."""
+    transitions (at most ``PLUS_HEADROOM`` above the level). ``windows`` (uint64[count, 3, K],
+    from :func:`flipgraph.walks.windows.block_windows`): a share ``WINDOW_SHARE`` of the walks
+    moves only the terms inside one of them, drawn at random."""
 
     def __init__(self, F0: np.ndarray, rank0: int, target_rank: int, *, pool_size: int,
                  path_limit: int, plus_after: int, seed: int, ring: str = "z2",
-                 reset_flips: int = 0):
+                 reset_flips: int = 0, windows: np.ndarray | None = None):
         self._gen = np.random.Generator(np.random.PCG64(seed))
         self.walker = Walker(ring, int(self._gen.integers(1, 2**63)))
         self.ring, self.target_rank = ring, target_rank
         self.pool_size, self.path_limit, self.plus_after = pool_size, path_limit, plus_after
         self.reset_flips = reset_flips
+        self.windows = windows
         self.start, self.start_rank = F0.copy(), rank0
         self.level = rank0
         self.pool = [F0.copy()]
@@ -82,9 +89,14 @@ class PoolStrategy:
             self.restarts += 1
         level = self.level
         F = self.pool[int(self._gen.integers(len(self.pool)))].copy()
-        walked = self.walker.walk(F, level, target_rank=level - 1, max_moves=self.path_limit,
-                                  plus_after=self.plus_after,
-                                  max_rank=min(level + PLUS_HEADROOM, F.shape[1]))
+        limits = dict(target_rank=level - 1, plus_after=self.plus_after,
+                      max_rank=min(level + PLUS_HEADROOM, F.shape[1]))
+        if self.windows is not None and self._gen.random() < WINDOW_SHARE:
+            window = self.windows[int(self._gen.integers(len(self.windows)))]
+            walked = self.walker.walk_window(F, level, window, **limits,
+                                             max_moves=min(self.path_limit, WINDOW_MOVES))
+        else:
+            walked = self.walker.walk(F, level, max_moves=self.path_limit, **limits)
         self.flips += walked.flips
         self.plus += walked.plus
         self.walks += 1
@@ -143,6 +155,7 @@ class PoolStrategy:
         return dict(
             ring=self.ring, target_rank=self.target_rank, pool_size=self.pool_size,
             path_limit=self.path_limit, plus_after=self.plus_after, reset_flips=self.reset_flips,
+            windows=self.windows,
             start=self.start.copy(), start_rank=self.start_rank, level=self.level,
             pool=np.stack(self.pool),
             next_pool=np.stack([F for F, _ in nexts]) if nexts else np.zeros((0, 3, cap), np.uint64),
@@ -160,7 +173,9 @@ class PoolStrategy:
         self = cls(np.asarray(data["start"], np.uint64), int(data["start_rank"]),
                    int(data["target_rank"]), pool_size=int(data["pool_size"]),
                    path_limit=int(data["path_limit"]), plus_after=int(data["plus_after"]),
-                   seed=0, ring=data["ring"], reset_flips=int(data["reset_flips"]))
+                   seed=0, ring=data["ring"], reset_flips=int(data["reset_flips"]),
+                   windows=None if data.get("windows") is None
+                   else np.asarray(data["windows"], np.uint64))
         state, inc, has_uint32, uinteger = (int(x) for x in data["generator"])
         self._gen.bit_generator.state = {"bit_generator": "PCG64",
                                          "state": {"state": state, "inc": inc},
