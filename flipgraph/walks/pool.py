@@ -24,7 +24,7 @@ from .walker import Walker
 PLUS_HEADROOM = 4
 #: With windows (large formats, :mod:`flipgraph.walks.windows`): the share of walks on one window,
 #: and their move budget (a window is small: a long walk on it only wanders).
-WINDOW_SHARE = 0.9
+WINDOW_SHARE = 0.97
 WINDOW_MOVES = 1_000_000
 
 _COUNTERS = ("flips", "plus", "walks", "restarts", "walks_at_level", "flips_at_start")
