@@ -9,7 +9,9 @@ seeded search) and 4x4x4 rank 50 (Strassen², 49, after a plus transition) in Z2
 then the new kernel alone on 6x6x6 ZT, 7x7x7 Z3, 9x9x9 Z2 and 16x16x16 Z2 from the standard
 algorithm. Each line: best and median flips/s over REPS runs, contenders alternating in order.
 The C++ ternary_flip_graph (TFG) figures measured here (issue 12): 6x6x6 ZT 1.8 M, 8x8x8 Z2 1.1 M,
-4x4x8 ZT 2.8 M flips/s per core from the standard algorithm.
+4x4x8 ZT 2.8 M flips/s per core from the standard algorithm. With ``BENCH_TFG=/tmp/tfg/flip_graph``
+TFG's own binary is measured side by side instead, alternating with ours (:func:`tfg_rate`: one
+runner, one thread, 12 s; its printed mean wall time per 10⁶ flips scaled by its CPU share).
 """
 from __future__ import annotations
 
