@@ -12,6 +12,12 @@ The C++ ternary_flip_graph (TFG) figures measured here (issue 12): 6x6x6 ZT 1.8 
 4x4x8 ZT 2.8 M flips/s per core from the standard algorithm. With ``BENCH_TFG=/tmp/tfg/flip_graph``
 TFG's own binary is measured side by side instead, alternating with ours (:func:`tfg_rate`: one
 runner, one thread, 12 s; its printed mean wall time per 10⁶ flips scaled by its CPU share).
+
+Measured 2026-11-27 15:35 UTC, load 6–8 (``BENCH_TFG=/tmp/tfg/flip_graph python
+benchmarks/bench_wide.py /tmp/old_kernel.py 5 3e6``), new/old best, median: Z2 3x3x3 1.06, 1.04;
+Z2 4x4x4 1.01, 0.95; Z3 3x3x3 1.23, 1.17; Z3 4x4x4 1.06, 1.08; ZT 3x3x3 1.18, 1.19; ZT 4x4x4
+0.88, 0.92 (0.92, 0.95 in a run at 14:52); 8x8x8 Z2 0.96, 1.06; 4x4x8 ZT 1.15, 1.09. From the
+standard algorithm: 6x6x6 ZT 6.4 M vs TFG 1.09 M (5.8x); 8x8x8 Z2 7.5 M vs TFG 0.73 M (10.3x).
 """
 from __future__ import annotations
 
