@@ -9,14 +9,26 @@ seeded search) and 4x4x4 rank 50 (Strassen², 49, after a plus transition) in Z2
 then the new kernel alone on 6x6x6 ZT, 7x7x7 Z3, 9x9x9 Z2 and 16x16x16 Z2 from the standard
 algorithm. Each line: best and median flips/s over REPS runs, contenders alternating in order.
 The C++ ternary_flip_graph (TFG) figures measured here (issue 12): 6x6x6 ZT 1.8 M, 8x8x8 Z2 1.1 M,
-4x4x8 ZT 2.8 M flips/s per core from the standard algorithm.
+4x4x8 ZT 2.8 M flips/s per core from the standard algorithm. With ``BENCH_TFG=/tmp/tfg/flip_graph``
+TFG's own binary is measured side by side instead, alternating with ours (:func:`tfg_rate`: one
+runner, one thread, 12 s; its printed mean wall time per 10⁶ flips scaled by its CPU share).
+
+Measured 2026-11-27 15:35 UTC, load 6–8 (``BENCH_TFG=/tmp/tfg/flip_graph python
+benchmarks/bench_wide.py /tmp/old_kernel.py 5 3e6``), new/old best, median: Z2 3x3x3 1.06, 1.04;
+Z2 4x4x4 1.01, 0.95; Z3 3x3x3 1.23, 1.17; Z3 4x4x4 1.06, 1.08; ZT 3x3x3 1.18, 1.19; ZT 4x4x4
+0.88, 0.92 (0.92, 0.95 in a run at 14:52); 8x8x8 Z2 0.96, 1.06; 4x4x8 ZT 1.15, 1.09. From the
+standard algorithm: 6x6x6 ZT 6.4 M vs TFG 1.09 M (5.8x); 8x8x8 Z2 7.5 M vs TFG 0.73 M (10.3x).
 """
 from __future__ import annotations
 
 import importlib
 import os
+import re
+import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -29,6 +41,31 @@ from flipgraph.walks.packing import RING_CODES, pack, unpack
 
 RINGS = os.environ.get("BENCH_RINGS", "z2,z3,zt").split(",")
 TFG = {("6x6x6", "zt"): 1.8e6, ("8x8x8", "z2"): 1.1e6, ("4x4x8", "zt"): 2.8e6}
+TFG_BINARY = os.environ.get("BENCH_TFG")          # e.g. /tmp/tfg/flip_graph: measure it here
+TFG_SECONDS = 12
+
+
+def tfg_rate(fmt, ring):
+    """Flips per CPU second of TFG's own flip_graph (one runner, one thread) from the standard
+    algorithm: it prints the wall time of every 10⁶ flips; that mean wall time is scaled by the
+    run's CPU share (child CPU time / wall time), so load hits it as process_time hits ours."""
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as out:
+        try:
+            text = subprocess.run(
+                [TFG_BINARY, "-n1", str(fmt[0]), "-n2", str(fmt[1]), "-n3", str(fmt[2]),
+                 "--ring", ring.upper(), "--count", "1", "--threads", "1", "--seed", "1",
+                 "--output-path", out], capture_output=True, text=True,
+                timeout=TFG_SECONDS).stdout
+        except subprocess.TimeoutExpired as stopped:
+            text = stopped.stdout.decode() if stopped.stdout else ""
+    wall = time.perf_counter() - start
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = cpu1.ru_utime - cpu0.ru_utime + cpu1.ru_stime - cpu0.ru_stime
+    means = re.findall(r"iteration time \(last / min / max / mean\): [\d.]+ / [\d.]+ / [\d.]+ / "
+                       r"([\d.]+)", text)
+    return 1e6 / (float(means[-1]) * cpu / wall) if means else 0.0
 
 
 def load_old(path):
@@ -116,10 +153,17 @@ def main(argv):
         name = "x".join(map(str, fmt))
         F = pack(standard(*fmt), ring, fmt[0] * fmt[1] * fmt[2])
         rate(walk, F, F.shape[1], ring, 1000, 1)
-        runs = [rate(walk, F, F.shape[1], ring, moves, rep + 1) for rep in range(max(3, reps // 2))]
-        tfg = TFG.get((name, ring))
+        runs, theirs = [], []
+        for rep in range(max(3, reps // 2)):             # TFG (when measured) alternates with ours
+            runs.append(rate(walk, F, F.shape[1], ring, moves, rep + 1))
+            if TFG_BINARY and (name, ring) in TFG:
+                theirs.append(tfg_rate(fmt, ring))
+        tfg = max(theirs) if theirs else TFG.get((name, ring))
         print(f"{name} {ring} from the standard algorithm (K = {F.shape[2]} words), flips/s per core:"
-              + (f" TFG {tfg / 1e6:.1f} M, best/TFG {max(runs) / tfg:.1f}x" if tfg else ""))
+              + (f" TFG {tfg / 1e6:.2f} M ({'measured here' if theirs else 'issue 12'}), "
+                 f"best/TFG {max(runs) / tfg:.1f}x" if tfg else ""))
+        if theirs:
+            report("TFG", theirs)
         report("new", runs)
     print(f"load after: {os.getloadavg()}")
 

@@ -13,8 +13,9 @@ Packed terms: ``F[mode, t, :]`` (K uint64 words) is the factor of term t in mode
   2i + 1 those equal to −1 (= 2 in GF(3)). Negation swaps the planes: word w of −x is word w ^ 1
   of x. Z3 adds mod 3; ZT adds in Z and a move whose result would leave {-1, 0, 1} is not taken.
 
-K is a compile-time constant: :func:`walk` dispatches to a specialisation of the one source
-``_make_walk`` per K (so the one-word case compiles to the same straight-line code as before).
+K and the ring are compile-time constants: :func:`walk` dispatches to a specialisation of the one
+source ``_make_walk`` per (ring, K), so the hot loop carries no ring test and the one-word case
+compiles to straight-line code.
 
 Moves (DESIGN §3), with λ = ±1 drawn at random over Z3 and ZT (λ = 1 over Z2):
 
@@ -24,7 +25,7 @@ Moves (DESIGN §3), with λ = ±1 drawn at random over Z3 and ZT (λ = 1 over Z2
 * plus transition: a⊗b⊗c + a'⊗b'⊗c' -> (a−a')⊗b⊗c + a'⊗b⊗c + a'⊗b'⊗c' (rank + 1).
 
 Flip partners are found in O(1): per mode, an open-addressing hash table (linear probing) maps a
-factor's sign-normalised key (its lowest nonzero entry made +1; the hash mixes all K words) to its
+factor's sign-normalised key (its lowest nonzero entry made +1; the hash folds all K words) to its
 holders:
 
     keys[mode, s, :]  value in slot s; all zero = never used. A used slot whose count dropped to 0
@@ -80,13 +81,14 @@ def popcount(x):
     return np.int64((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
 
 
-def _make_walk(K):
-    """The walk over factors of K uint64 words (see :func:`walk`); K is frozen into the code, and
-    a factor in flight is a K-tuple (kept in registers), read from and written to F word by word."""
+def _make_walk(ring, K):
+    """The walk over ``ring`` on factors of K uint64 words (see :func:`walk`); ring and K are frozen
+    into the code, and a factor in flight is a K-tuple (kept in registers), read from and written
+    to F word by word."""
     zero = (np.uint64(0),) * K
 
     @njit(cache=True)
-    def walk_k(F, r0, ring, target, max_moves, plus_after, max_rank, rng, out, best):
+    def walk_k(F, r0, target, max_moves, plus_after, max_rank, rng, out, best):
         cap = F.shape[1]
         ts = 16
         bits = 4
@@ -180,10 +182,11 @@ def _make_walk(K):
             return z, ok
 
         def insert(mode, t, key):
-            h = np.uint64(0)
-            for w in range(K):
-                h = (h ^ key[w]) * _GOLDEN
-            s = np.int64(h >> shift)
+            h = key[0]                    # the words folded (rotated apart), one multiplication
+            for w in range(1, K):
+                r = np.uint64((32 * w + 16 * (w // 2)) % 64)
+                h ^= (key[w] << r) | (key[w] >> np.uint64((64 - r) % 64))
+            s = np.int64((h * _GOLDEN) >> shift)
             while True:
                 match = True
                 empty = True
@@ -393,6 +396,8 @@ def _make_walk(K):
                     nplus += 1
                     quiet = 0
                     limit = plus_after + scale(rand() >> np.uint64(32), plus_after)
+                else:                                     # counted, so a scheme where every draw
+                    rejected += 1                         # fails cannot loop for ever
                 continue
             ncoll = st[0]
             if ncoll == 0:
@@ -472,7 +477,8 @@ def _make_walk(K):
     return walk_k
 
 
-_WALKS = {k: _make_walk(k) for k in WIDTHS}
+_WALKS = {(ring, k): _make_walk(ring, k) for ring in (RING_Z2, RING_Z3, RING_ZT) for k in WIDTHS
+          if ring == RING_Z2 or k % 2 == 0}
 
 
 def walk(F, r0, ring, target, max_moves, plus_after, max_rank, rng, out, best):
@@ -484,10 +490,11 @@ def walk(F, r0, ring, target, max_moves, plus_after, max_rank, rng, out, best):
     after that many flips without a reduction (randomised in [A, 2A)) do a plus transition, if the
     rank is below ``max_rank``.
     ``rng``: uint64[1] generator state (xorshift64*, never 0), advanced in place.
-    ``out`` receives [flips, plus transitions, rejected flips (ZT overflow), best nonzeros,
-    best rank]. A rejected flip counts as a move. Returns the final rank.
+    ``out`` receives [flips, plus transitions, rejected moves (ZT flips that would overflow,
+    plus-transition draws that failed), best nonzeros, best rank]. A rejected move counts as a
+    move. Returns the final rank.
 
     ``best`` (uint64[3, capacity, K], or shape (3, 0, K) to skip): when given, the walk tracks the
     number of nonzero coefficients and keeps in ``best`` the scheme met with the lowest rank, then
     the fewest nonzeros (at fixed rank, fewest naive additions: nnz − 2·rank − n·p)."""
-    return _WALKS[F.shape[2]](F, r0, ring, target, max_moves, plus_after, max_rank, rng, out, best)
+    return _WALKS[ring, F.shape[2]](F, r0, target, max_moves, plus_after, max_rank, rng, out, best)

@@ -43,7 +43,7 @@ def alternatives(start: Scheme, count: int, *, ring: str | None = None, moves: i
         raise FlipgraphError(f"the start scheme is not valid over {ring}")
     rank = top = current.rank
     F = pack(current, ring, top + 2)
-    warm_up(F.shape[2])                        # compile (or load) the kernel before the clock
+    warm_up(F.shape[2], ring)                        # compile (or load) the kernel before the clock
     walker = Walker(ring, int(np.random.SeedSequence(seed).generate_state(1, np.uint64)[0]) | 1)
     seen = set() if include_start else {current.canonical_hash()}
     found: list[Scheme] = []

@@ -34,7 +34,7 @@ def run_chunk(state: dict, seconds: float) -> tuple[dict, dict, object, str]:
     from distributed import get_worker
 
     strategy = PoolStrategy.from_state(state)
-    warm_up(strategy.start.shape[2])              # compile or load the kernel off the clock
+    warm_up(strategy.start.shape[2], strategy.ring)              # compile or load the kernel off the clock
     best_before = strategy.best_rank
     strategy.run(seconds)
     improved = strategy.best if strategy.best_rank < best_before else None

@@ -52,7 +52,7 @@ def minimize_naive(scheme: Scheme, *, rounds: int = 20, moves: int = 200_000,
         raise FlipgraphError(f"the scheme is not valid over {ring}")
     current = scheme.over(ring)
     best = pack(current, ring, current.rank)
-    warm_up(best.shape[2])                     # compile (or load) the kernel before the clock
+    warm_up(best.shape[2], ring)                     # compile (or load) the kernel before the clock
     start = time.perf_counter()
     rank = current.rank
     walker = Walker(ring, int(np.random.SeedSequence(seed).generate_state(1, np.uint64)[0] | 1))

@@ -29,6 +29,10 @@ from .walker import Walker
 
 #: Extra rank a plus transition may add above the level being searched.
 PLUS_HEADROOM = 4
+#: With windows (large formats, :mod:`flipgraph.walks.windows`): the share of walks on one window,
+#: and their move budget (a window is small: a long walk on it only wanders).
+WINDOW_SHARE = 0.97
+WINDOW_MOVES = 1_000_000
 
 #: How many levels above the current one keep their pools (to go back to when stalled).
 KEPT_LEVELS = 3
@@ -62,16 +66,19 @@ class PoolStrategy:
     (F0, rank0) with the same generator stream (the best scheme is kept): times to a rank are
     heavy-tailed, so fresh starts beat waiting on a bad draw. The capacity of F0 bounds plus
     transitions (at most ``PLUS_HEADROOM`` above the level). ``stall_flips`` > 0: go back a level
-    after that many flips at one level without a find (see the module docstring)."""
+    after that many flips at one level without a find (see the module docstring). ``windows``
+    (uint64[count, 3, K], from :func:`flipgraph.walks.windows.block_windows`): a share
+    ``WINDOW_SHARE`` of the walks moves only the terms inside one of them, drawn at random."""
 
     def __init__(self, F0: np.ndarray, rank0: int, target_rank: int, *, pool_size: int,
                  path_limit: int, plus_after: int, seed: int, ring: str = "z2",
-                 reset_flips: int = 0, stall_flips: int = 0):
+                 reset_flips: int = 0, stall_flips: int = 0, windows: np.ndarray | None = None):
         self._gen = np.random.Generator(np.random.PCG64(seed))
         self.walker = Walker(ring, int(self._gen.integers(1, 2**63)))
         self.ring, self.target_rank = ring, target_rank
         self.pool_size, self.path_limit, self.plus_after = pool_size, path_limit, plus_after
         self.reset_flips, self.stall_flips = reset_flips, stall_flips
+        self.windows = windows
         self.start, self.start_rank = F0.copy(), rank0
         self.level = rank0
         self.pool = [F0.copy()]
@@ -100,9 +107,14 @@ class PoolStrategy:
             self.stalls += 1
         level = self.level
         F = self.pool[int(self._gen.integers(len(self.pool)))].copy()
-        walked = self.walker.walk(F, level, target_rank=level - 1, max_moves=self.path_limit,
-                                  plus_after=self.plus_after,
-                                  max_rank=min(level + PLUS_HEADROOM, F.shape[1]))
+        limits = dict(target_rank=level - 1, plus_after=self.plus_after,
+                      max_rank=min(level + PLUS_HEADROOM, F.shape[1]))
+        if self.windows is not None and self._gen.random() < WINDOW_SHARE:
+            window = self.windows[int(self._gen.integers(len(self.windows)))]
+            walked = self.walker.walk_window(F, level, window, **limits,
+                                             max_moves=min(self.path_limit, WINDOW_MOVES))
+        else:
+            walked = self.walker.walk(F, level, max_moves=self.path_limit, **limits)
         self.flips += walked.flips
         self.plus += walked.plus
         self.walks += 1
@@ -184,7 +196,8 @@ class PoolStrategy:
         return dict(
             ring=self.ring, target_rank=self.target_rank, pool_size=self.pool_size,
             path_limit=self.path_limit, plus_after=self.plus_after, reset_flips=self.reset_flips,
-            stall_flips=self.stall_flips, start=self.start.copy(), start_rank=self.start_rank, level=self.level,
+            stall_flips=self.stall_flips, windows=self.windows,
+            start=self.start.copy(), start_rank=self.start_rank, level=self.level,
             pool=np.stack(self.pool),
             next_pool=np.stack([F for F, _ in nexts]) if nexts else np.zeros((0, 3, cap), np.uint64),
             next_ranks=[r for _, r in nexts],
@@ -204,7 +217,9 @@ class PoolStrategy:
                    int(data["target_rank"]), pool_size=int(data["pool_size"]),
                    path_limit=int(data["path_limit"]), plus_after=int(data["plus_after"]),
                    seed=0, ring=data["ring"], reset_flips=int(data["reset_flips"]),
-                   stall_flips=int(data.get("stall_flips", 0)))
+                   stall_flips=int(data.get("stall_flips", 0)),
+                   windows=None if data.get("windows") is None
+                   else np.asarray(data["windows"], np.uint64))
         state, inc, has_uint32, uinteger = (int(x) for x in data["generator"])
         self._gen.bit_generator.state = {"bit_generator": "PCG64",
                                          "state": {"state": state, "inc": inc},

@@ -27,6 +27,7 @@ from .executors import Executor, InlineExecutor, ProcessExecutor
 from .packing import check_packable, pack, unpack
 from .pool import PLUS_HEADROOM, PoolStrategy, canonical_key
 from .walker import warm_up
+from .windows import block_windows
 
 SUPPORTED_RINGS = ("z2", "z3", "zt")
 #: Default (pool size, plus-after) per ring, tuned on 3x3x3 -> 23 and 4x4x4 (benchmarks/).
@@ -152,11 +153,14 @@ def worker_seed(seed: int, worker: int) -> int:
 
 
 def strategies(settings: SearchSettings, F0: np.ndarray, rank0: int) -> list[PoolStrategy]:
-    """One pool strategy per worker, worker w seeded from (settings.seed, w)."""
+    """One pool strategy per worker, worker w seeded from (settings.seed, w); from the standard
+    scheme of a large format, with block windows."""
+    windows = block_windows(settings.target, settings.ring) if settings.start is None else None
     return [PoolStrategy(F0, rank0, settings.target_rank, pool_size=settings.pool_size,
                          path_limit=settings.path_limit, plus_after=settings.plus_after,
                          seed=worker_seed(settings.seed, w), ring=settings.ring,
-                         reset_flips=settings.reset_flips, stall_flips=settings.stall_flips)
+                         reset_flips=settings.reset_flips, stall_flips=settings.stall_flips,
+                         windows=windows)
             for w in range(settings.workers)]
 
 
@@ -192,7 +196,7 @@ def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] 
                                          "format": settings.target.label,
                                          **{name: getattr(settings, name) for name in SETTINGS},
                                          "backend": backend}}) + "\n")
-    warm_up(walkers[0].start.shape[2])
+    warm_up(walkers[0].start.shape[2], settings.ring)
     t0 = time.perf_counter()
     clock = {"published": t0, "saved": t0}
 

@@ -26,7 +26,8 @@ class WalkResult(NamedTuple):
     rank: int                          # rank at the end of the walk
     flips: int
     plus: int                          # plus transitions (rank + 1 each)
-    rejected: int                      # ZT flips not taken (a sum left {-1, 0, 1}); count as moves
+    rejected: int                      # moves not taken (a ZT sum left {-1, 0, 1}, or a plus
+                                       # transition draw failed); count as moves
     best_rank: int                     # keep_best: rank of the best scheme met (else: after the
                                        # reductions at the start)
     best_nonzeros: int                 # keep_best: its nonzero coefficients (else 0)
@@ -62,7 +63,7 @@ class Walker:
              plus_after: int = 0, max_rank: int | None = None,
              keep_best: bool = False) -> WalkResult:
         """Walk in place on ``F`` (uint64[3, capacity], terms 0..rank-1 alive) until the rank is
-        <= ``target_rank``, after ``max_moves`` moves (flips, plus transitions, rejected flips),
+        <= ``target_rank``, after ``max_moves`` moves (flips, plus transitions, rejected moves),
         or when no move is left. ``plus_after`` > 0: a plus transition after that many flips
         without a reduction (randomised in [A, 2A)) while the rank is below ``max_rank`` (default
         the capacity). ``keep_best``: also return the scheme met with the lowest rank, then the
@@ -76,10 +77,41 @@ class Walker:
         return WalkResult(final, flips, plus, rejected, best_rank, best_nonzeros,
                           best[:, :best_rank].copy() if keep_best else None)
 
+    def walk_window(self, F: np.ndarray, rank: int, window: np.ndarray, *, max_moves: int,
+                    target_rank: int = 0, plus_after: int = 0,
+                    max_rank: int | None = None) -> WalkResult:
+        """Walk in place on the terms of ``F`` whose three factors lie inside ``window``
+        (uint64[3, K] masks, see :mod:`flipgraph.walks.windows`); the other terms stay as they
+        are. The same arguments as :meth:`walk`, about the whole scheme: it stops when the whole
+        rank is <= ``target_rank`` and plus transitions keep it below ``max_rank``. The terms are
+        reordered (the walked ones come last)."""
+        if max_rank is None:
+            max_rank = F.shape[1]
+        inside = ((F[:, :rank] & ~window[:, None, :]) == 0).all(axis=(0, 2))
+        count = int(inside.sum())
+        if count < 2:
+            return WalkResult(rank, 0, 0, 0, rank, 0)
+        sub = np.zeros((3, count + max(0, max_rank - rank), F.shape[2]), np.uint64)
+        sub[:, :count] = F[:, :rank][:, inside]
+        walked = self.walk(sub, count, max_moves=max_moves,
+                           target_rank=max(0, count - (rank - target_rank)),
+                           plus_after=plus_after, max_rank=count + max(0, max_rank - rank))
+        kept = rank - count
+        F[:, :kept] = F[:, :rank][:, ~inside]
+        F[:, kept:kept + walked.rank] = sub[:, :walked.rank]
+        final = kept + walked.rank
+        return walked._replace(rank=final, best_rank=kept + walked.best_rank)
 
-def warm_up(words: int = 1) -> None:
+
+def warm_up(words: int | None = None, ring: str | None = None) -> None:
     """Compile (or load from numba's disk cache) the kernel for factors of ``words`` uint64 words
-    before any clock starts; forked workers inherit the compiled code."""
-    F = np.zeros((3, 4, words), np.uint64)
-    F[:, :2, 0] = [[1, 1], [1, 2], [1, 2]]     # the standard 1x1x2 scheme
-    Walker("z2", 1).walk(F, 2, max_moves=1)
+    over ``ring`` before any clock starts (each (ring, words) is its own specialisation); ``ring``
+    None: every ring, ``words`` None: the narrowest layout of each ring. Forked workers inherit the
+    compiled code."""
+    for name in [ring] if ring else list(RING_CODES):
+        K = words or (1 if name == "z2" else 2)
+        if name != "z2" and K % 2:
+            continue
+        F = np.zeros((3, 4, K), np.uint64)
+        F[:, :2, 0] = [[1, 1], [1, 2], [1, 2]]     # the standard 1x1x2 scheme (+1 entries)
+        Walker(name, 1).walk(F, 2, max_moves=1)
