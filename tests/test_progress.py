@@ -43,7 +43,10 @@ def test_live_table_is_redrawn_in_place_with_smoothed_rates():
 
 
 def test_ctrl_c_keeps_the_best_and_exits_130(tmp_path):
-    out = tmp_path / "run"
+    from flipgraph.walks.walker import warm_up
+
+    warm_up(1, "z2")     # compiled here into numba's disk cache: the child loads it, no compile
+    out = tmp_path / "run"                        # (a SIGINT mid-compile waits for the compile)
     cli = Path(__file__).resolve().parents[1] / "cli.py"
     proc = subprocess.Popen([sys.executable, str(cli), "search", "4x4x4", "--target-rank", "40",
                              "--time-limit", "120", "--out", str(out), "--no-save"],
