@@ -148,6 +148,22 @@ class Board:
         return lowest, list(self.schemes[lowest].values())
 
 
+def publish_record(elapsed: float, workers: list[dict], best_rank: int, log, on_progress,
+                   **extra) -> None:
+    """One progress record (the search log's line and what ``on_progress`` gets) from the
+    workers' counters (dicts with flips, rank, best_rank, pool_size)."""
+    record = {"time": round(elapsed, 3), "flips": sum(w["flips"] for w in workers),
+              "best_rank": best_rank, "ranks": [w["rank"] for w in workers],
+              "best_ranks": [w["best_rank"] for w in workers],
+              "pool_sizes": [w["pool_size"] for w in workers],
+              "worker_flips": [w["flips"] for w in workers], **extra}
+    if log:
+        log.write(json.dumps(record) + "\n")
+        log.flush()
+    if on_progress:
+        on_progress(record)
+
+
 def worker_seed(seed: int, worker: int) -> int:
     return int(np.random.SeedSequence([seed, worker]).generate_state(1, np.uint64)[0] >> np.uint64(1))
 
@@ -204,18 +220,7 @@ def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] 
         return elapsed0 + time.perf_counter() - t0
 
     def publish(**extra) -> None:
-        record = {"time": round(now_elapsed(), 3),
-                  "flips": sum(w["flips"] for w in workers),
-                  "best_rank": best["rank"],
-                  "ranks": [w["rank"] for w in workers],
-                  "best_ranks": [w["best_rank"] for w in workers],
-                  "pool_sizes": [w["pool_size"] for w in workers],
-                  "worker_flips": [w["flips"] for w in workers], **extra}
-        if log:
-            log.write(json.dumps(record) + "\n")
-            log.flush()
-        if on_progress:
-            on_progress(record)
+        publish_record(now_elapsed(), workers, best["rank"], log, on_progress, **extra)
 
     def save_checkpoint() -> None:
         clock["saved"] = time.perf_counter()

@@ -41,7 +41,7 @@ from ..verify import verify
 from . import _symmetric
 from ._kernel import RING_Z2, RING_Z3, RING_ZT
 from .pool import PLUS_HEADROOM
-from .runner import SearchResult, worker_seed
+from .runner import SearchResult, publish_record, worker_seed
 
 RINGS = {"z2": RING_Z2, "z3": RING_Z3, "zt": RING_ZT}
 #: Cube groups (partitions of the diagonal) of Moosbauer–Poole's runs for the best known ranks
@@ -362,17 +362,7 @@ def symmetric_search(settings, *, on_progress=None, log_path=None, on_improvemen
     t0 = time.perf_counter()
 
     def publish(**extra):
-        record = {"time": round(time.perf_counter() - t0, 3),
-                  "flips": sum(w["flips"] for w in workers), "best_rank": best["rank"],
-                  "ranks": [w["rank"] for w in workers],
-                  "best_ranks": [w["best_rank"] for w in workers],
-                  "pool_sizes": [w["pool_size"] for w in workers],
-                  "worker_flips": [w["flips"] for w in workers], **extra}
-        if log:
-            log.write(json.dumps(record) + "\n")
-            log.flush()
-        if on_progress:
-            on_progress(record)
+        publish_record(time.perf_counter() - t0, workers, best["rank"], log, on_progress, **extra)
 
     def on_report(w, level, count, flips, walks, orbits):
         workers[w].update(rank=3 * level + cubes, best_rank=3 * count + cubes, flips=flips,
