@@ -55,6 +55,8 @@ def test_ctrl_c_keeps_the_best_and_exits_130(tmp_path):
     while time.time() < deadline and not (out / "best.json").exists():
         time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=60)
+    stdout, stderr = proc.communicate(timeout=240)   # on a cold numba cache (fresh clone) the
+    # child took over 60 s to act on the signal in the full suite; the interrupted child's
+    # exit code, output and files below are what is tested, not its speed
     assert proc.returncode == 130, stderr[-500:]
     assert "(interrupted)" in stdout and (out / "best.json").exists()
