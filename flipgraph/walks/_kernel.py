@@ -46,6 +46,7 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MULT = np.uint64(0x2545F4914F6CDD1D)
 _LOW32 = np.uint64(0xFFFFFFFF)
 RING_Z2, RING_Z3, RING_ZT = 0, 1, 2
+_RING_NAMES = {RING_Z2: "z2", RING_Z3: "z3", RING_ZT: "zt"}
 #: Words per factor the kernel is compiled for (Z2: 1..4 words; Z3/ZT: 1..4 pairs of planes).
 WIDTHS = (1, 2, 3, 4, 6, 8)
 
@@ -87,7 +88,6 @@ def _make_walk(ring, K):
     to F word by word."""
     zero = (np.uint64(0),) * K
 
-    @njit(cache=True)
     def walk_k(F, r0, target, max_moves, plus_after, max_rank, rng, out, best):
         cap = F.shape[1]
         ts = 16
@@ -474,7 +474,10 @@ def _make_walk(ring, K):
         out[4] = best_rank
         return st[1]
 
-    return walk_k
+    # numba's disk cache keeps one index per function name: a name per specialisation gives each
+    # its own cache files, so processes compiling different ones at once never share an index
+    walk_k.__name__ = walk_k.__qualname__ = f"walk_{_RING_NAMES[ring]}_{K}w"
+    return njit(cache=True)(walk_k)
 
 
 _WALKS = {(ring, k): _make_walk(ring, k) for ring in (RING_Z2, RING_Z3, RING_ZT) for k in WIDTHS
