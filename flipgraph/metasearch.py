@@ -36,7 +36,7 @@ from .errors import FlipgraphError
 from .lift import lift
 from .pipeline import save_if_better
 from .scheme import Scheme, standard
-from .walks.packing import check_packable, pack, unpack
+from .walks.packing import check_packable, factor_words, pack, unpack
 from .walks.pool import PLUS_HEADROOM, PoolStrategy
 from .walks.runner import SUPPORTED_RINGS, search_defaults, worker_seed
 from .walks.walker import warm_up
@@ -170,9 +170,8 @@ def run_meta_search(settings: MetaSettings, database, *,
     """Run the meta search ``settings``; improvements are saved into ``database`` (a
     :class:`flipgraph.db.Database`) with their provenance; ``on_event`` gets a line per event."""
     settings.check()
-    for words in {pack(standard(*f), settings.ring, int(np.prod(f))).shape[2]
-                  for f in settings.formats}:
-        warm_up(words)                       # compiled before the clock; workers fork after
+    for words in {factor_words(f, settings.ring) for f in settings.formats}:
+        warm_up(words, settings.ring)        # compiled before the clock; workers fork after
     say = on_event or (lambda line: None)
     table = best_known()
     formats = {}
