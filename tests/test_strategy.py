@@ -74,6 +74,17 @@ def test_a_stalled_level_goes_back_up_and_continues_exactly_after_a_restore():
     assert all(r > whole.level for r in whole.kept)
 
 
+def test_a_stall_goes_back_to_the_nearest_kept_level_when_one_was_skipped():
+    """An adoption four levels down (36 -> 32) keeps 36 only: a stall at 32 goes back there."""
+    s = strategy(path_limit=1, plus_after=0, stall_flips=20)
+    low = meta.extend(classics.laderman(), 2).over("z2")            # 3x3x4 of rank 23 + 9
+    assert s.adopt(low.rank, [pack(low, "z2", s.start.shape[1])])
+    assert list(s.kept) == [36]
+    while s.stalls == 0 and s.walks < 500:
+        s.step()
+    assert s.stalls == 1 and s.level == 36 and not s.kept
+
+
 @pytest.mark.parametrize("executor", [InlineExecutor(turn=0.05), ProcessExecutor()])
 def test_executors_hand_shared_schemes_to_the_worker(executor):
     """share(w, report) -> (level, schemes): the worker adopts them before its next walk."""
