@@ -52,7 +52,8 @@ def one_run(name: str, seed: int, limit: float, log_dir: str | None = None) -> d
     result = search(settings, on_progress=on_progress, log_path=log_path)
     wall = time.perf_counter() - t0
     return dict(name=name, seed=seed, reached=result.reached_target, rank=result.rank,
-                seconds=round(result.elapsed, 2), wall=round(wall, 2), flips=result.flips,
+                seconds=round(result.elapsed, 2), wall=round(wall, 2),
+                flips=firsts.get(49, result.flips), final_flips=result.flips,
                 firsts={r: firsts[r] for r in sorted(firsts) if r <= 52})
 
 
