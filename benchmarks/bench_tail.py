@@ -11,7 +11,18 @@ Each run is `flipgraph search 4x4x4 --target-rank 49 --workers 2 --seed S` (with
 flags) through the library; contenders run interleaved seed by seed. Printed per run: seconds and
 total flips to 49 (the flips are the load-free figure; C3 flips are orbit flips, three term flips
 each) and the flips at which the best rank first reached 52, 51, 50. Numba compile time is spent
-before any clock.
+before any clock. "flips to 49" is the total at the first progress record with rank 49 (a run
+then still waits for the other worker's walk, up to 10⁷ moves; the seconds include that).
+
+Measured on the 2-core machine, 2026-11-27, load 4-6 (another engineer's nice-0 process took half
+a core most of the time; 2 workers made 7-11 M flips/s together), 60 s limit:
+
+    PYTHONPATH=$PWD python benchmarks/bench_tail.py plain,c3 1..10 60
+    before (plus-after 5000, no restarts): 5/10 reached 49; flips median 372 M, missed at 561-652 M
+    after (plus-after 2500, restart every 4e7 flips): 10/10; flips median 204 M, max 335 M;
+        seconds median 25.9, max 44.8 (seeds 21..30: 10/10, median 64 M, max 329 M, 46.0 s;
+        seeds 11..20 as flags, 45 s limit: 10/10, median 54 M, max 126 M, 15.8 s)
+    c3: 10/10 (twice), seconds median 0.7-1.0, max 2.0; at most 5.5 M orbit flips
 """
 from __future__ import annotations
 
@@ -58,7 +69,13 @@ def one_run(name: str, seed: int, limit: float, log_dir: str | None = None) -> d
 
 
 def main(argv):
+    if len(argv) > 1 and argv[1] in ("-h", "--help"):
+        print(__doc__)
+        return
     names = argv[1].split(",") if len(argv) > 1 else ["plain", "c3"]
+    unknown = [n for n in names if n.split(":")[0] not in CONTENDERS]
+    if unknown:
+        sys.exit(f"unknown contender {unknown[0]!r}; choose from {', '.join(CONTENDERS)}")
     if len(argv) > 2 and ".." in argv[2]:
         low, high = argv[2].split("..")
         seeds = list(range(int(low), int(high) + 1))
