@@ -13,7 +13,7 @@ from flipgraph.db import default_database
 from flipgraph.metasearch import MetaSettings, _candidates, _Format, meta_formats, run_meta_search
 from flipgraph.walks import InlineExecutor, PoolStrategy, ProcessExecutor
 from flipgraph.walks.packing import pack, unpack
-from flipgraph.walks.runner import Board
+from flipgraph.walks.runner import Board, SearchSettings
 from flipgraph.walks.pool import canonical_key
 
 
@@ -30,14 +30,15 @@ def strassen_packed(capacity=14):
 def test_board_offers_the_lowest_level_to_a_worker_behind():
     board = Board("z2", size=2, patience=1000)
     F = strassen_packed()
-    board.post(F, 7)
+    board.post(F, 7, 2)                                                     # worker 2's find
+    assert board.offer(2, {"rank": 9, "level_flips": 10**9}) is None        # its own level
     assert board.offer(0, {"rank": 7, "level_flips": 10**9}) is None        # not behind
     assert board.offer(0, {"rank": 8, "level_flips": 999}) is None          # one level, patient
     level, schemes = board.offer(0, {"rank": 8, "level_flips": 1000})
     assert level == 7 and len(schemes) == 1 and np.array_equal(schemes[0], F)
     assert board.offer(0, {"rank": 8, "level_flips": 5000}) is None        # offered once
     assert board.offer(1, {"rank": 9, "level_flips": 0})[0] == 7            # two levels behind
-    board.post(F, 7)
+    board.post(F, 7, 1)
     assert len(board.schemes[7]) == 1                                       # same scheme once
 
 
@@ -72,6 +73,32 @@ def test_a_stalled_level_goes_back_up_and_continues_exactly_after_a_restore():
                                                                        restored.best_rank)
     assert verify(unpack(whole.best, whole.best_rank, (3, 3, 4), "z2"))
     assert all(r > whole.level for r in whole.kept)
+
+
+def test_a_stall_goes_back_to_the_nearest_kept_level_when_one_was_skipped():
+    """An adoption four levels down (36 -> 32) keeps 36 only: a stall at 32 goes back there."""
+    s = strategy(path_limit=1, plus_after=0, stall_flips=20)
+    low = meta.extend(classics.laderman(), 2).over("z2")            # 3x3x4 of rank 23 + 9
+    assert s.adopt(low.rank, [pack(low, "z2", s.start.shape[1])])
+    assert list(s.kept) == [36]
+    while s.stalls == 0 and s.walks < 500:
+        s.step()
+    assert s.stalls == 1 and s.level == 36 and not s.kept
+
+
+def test_medium_z2_targets_restart_by_default_and_a_flag_wins():
+    """4x4x4 over Z2 (48 entries): plus-after 2500 and restarts every 4·10⁷ flips; smaller
+    targets, other rings and large targets keep theirs; an explicit 0 turns restarts off."""
+    def filled(fmt, ring="z2", **given):
+        settings = SearchSettings(target=fmt, ring=ring, **given)
+        settings.check()
+        return settings.plus_after, settings.reset_flips
+
+    assert filled("4x4x4") == (2_500, 40_000_000)
+    assert filled("4x4x5") == (2_500, 40_000_000 * 56 // 48)
+    assert filled("3x3x3") == (5_000, 0) and filled("4x4x4", "zt")[1] == 0
+    assert filled("5x5x5") == (2_000, 0)
+    assert filled("4x4x4", reset_flips=0, plus_after=5_000) == (5_000, 0)
 
 
 @pytest.mark.parametrize("executor", [InlineExecutor(turn=0.05), ProcessExecutor()])

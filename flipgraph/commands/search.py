@@ -55,12 +55,14 @@ def _view(settings, every: float) -> ProgressView:
                    "Default: 10000000; 30000 from 5x5x5 up (with pool 1, plus-after 2000).")
 @click.option("--plus-after", type=int, default=None,
               help="Plus transition (rank + 1) after this many flips without a reduction "
-                   "(randomised in [A, 2A)); 0 = never. Default: 5000 over z2, 30000 over z3/zt; "
-                   "2000 from 5x5x5 up.")
-@click.option("--reset-flips", type=int, default=0, show_default=True,
+                   "(randomised in [A, 2A)); 0 = never. Default: 5000 over z2 (2500 from 40 "
+                   "entries, e.g. 4x4x4), 30000 over z3/zt; 2000 from 5x5x5 up.")
+@click.option("--reset-flips", type=int, default=None,
               help="Start over from the start scheme every this many flips per worker (the best "
-                   "is kept); times to a rank are heavy-tailed, so fresh starts can beat waiting. "
-                   "0 = never. 300000000 (~15 s) helped on 4x4x4 in a small test.")
+                   "is kept; no other worker hands it back a level it had reached); times to a "
+                   "rank are heavy-tailed, so fresh starts beat waiting. 0 = never. Default: over "
+                   "z2 from 40 entries (3x4x4) below 5x5x5, 40000000 scaled by size (4x4x4: "
+                   "40000000, ~4 s); else never.")
 @click.option("--stall-flips", type=int, default=None,
               help="Flips at one rank level without a find before a worker goes back to the "
                    "pool it kept of the level above; with several workers, a stalled or lagging "
@@ -317,7 +319,7 @@ def _settings(opts: dict, config) -> SearchSettings:
                               pool_size=number("pool_size", int, 1, allow_none=True),
                               path_limit=number("path_limit", int, 1, allow_none=True),
                               plus_after=number("plus_after", int, 0, allow_none=True),
-                              reset_flips=number("reset_flips", int, 0),
+                              reset_flips=number("reset_flips", int, 0, allow_none=True),
                               stall_flips=number("stall_flips", int, 0, allow_none=True),
                               start=start)
     settings.check()                               # fills the ring's defaults, checks the rest

@@ -26,16 +26,17 @@ __all__ = ["search", "SearchSettings", "SearchResult", "run_search", "Walker", "
 
 def search(target: Target | str | tuple[int, int, int], *, ring: str = "z2", target_rank: int = 0,
            workers: int = 1, time_limit: float | None = 60.0, seed: int = 0, pool_size: int | None = None,
-           path_limit: int | None = None, plus_after: int | None = None, reset_flips: int = 0,
-           stall_flips: int | None = None, share: bool = True, start: Scheme | None = None,
-           on_progress=None, log_path=None) -> SearchResult:
+           path_limit: int | None = None, plus_after: int | None = None,
+           reset_flips: int | None = None, stall_flips: int | None = None, share: bool = True,
+           start: Scheme | None = None, on_progress=None, log_path=None) -> SearchResult:
     """Search for a low-rank scheme of ``target`` (a :class:`~flipgraph.tensors.Target`, or a
     matmul format "3x3x3" / (3, 3, 3)) over ``ring``.
 
     Starts from ``start`` (default: the standard scheme, one product per nonzero of the tensor) and stops at ``target_rank`` (0: go as
     low as possible), at ``time_limit`` seconds, or on Ctrl-C. Returns a :class:`SearchResult`
-    whose ``scheme`` is verified. ``pool_size`` and ``plus_after`` default per ring
-    and format (``runner.search_defaults``). See :class:`SearchSettings` for the parameters."""
+    whose ``scheme`` is verified. ``pool_size``, ``plus_after``, ``path_limit``,
+    ``reset_flips`` and ``stall_flips`` default per ring and format
+    (``runner.search_defaults``). See :class:`SearchSettings` for the parameters."""
     settings = SearchSettings(target=target, ring=ring, target_rank=target_rank, workers=workers,
                               time_limit=time_limit, seed=seed, pool_size=pool_size,
                               path_limit=path_limit, plus_after=plus_after,

@@ -101,9 +101,10 @@ class PoolStrategy:
             self._enter([self.start.copy()], self.start_rank, keep=False)
             self.kept, self.flips_at_start = {}, self.flips
             self.restarts += 1
-        elif (self.stall_flips and not self.next_pool and self.level + 1 in self.kept
+        elif (self.stall_flips and not self.next_pool and self.kept
               and self.flips - self.flips_at_level > self.stall_flips):
-            self._enter(self.kept.pop(self.level + 1), self.level + 1, keep=False)
+            above = min(self.kept)                 # the nearest level kept (a walk or an
+            self._enter(self.kept.pop(above), above, keep=False)    # adoption may skip one)
             self.stalls += 1
         level = self.level
         F = self.pool[int(self._gen.integers(len(self.pool)))].copy()

@@ -37,6 +37,15 @@ RING_DEFAULTS = {"z2": (4, 5_000), "z3": (1, 30_000), "zt": (1, 30_000)}
 #: all, 3·10⁴-move walks with plus transitions after 2000 flips reached 108-112 (two seeds).
 LARGE = 75
 LARGE_DEFAULTS = dict(pool_size=1, plus_after=2_000, path_limit=30_000)
+#: Z2 targets from MEDIUM entries up to LARGE (4x4x4: 48) take plus transitions after 2500 quiet
+#: flips and start over every MEDIUM_Z2_RESET flips (scaled by size). 4x4x4 64 -> 49 on 2
+#: workers (benchmarks/bench_tail.py, 10 seeds each): flips to 49 median 121 M with plus-after
+#: 5000, 53 M with 2500, 73 M with 1000 (20000: 2 of 2 seeds missed), each with a seed or two
+#: stuck past 370-460 M; starting over every 4·10⁷ flips: 20 of 20 seeds, at most 335 M (every
+#: 3·10⁷: 8/10, 6·10⁷: 10/10, at most 269 M; after 2·10⁷ flips at one level: 18/20).
+MEDIUM = 40
+MEDIUM_Z2_PLUS_AFTER = 2_500
+MEDIUM_Z2_RESET = 40_000_000
 #: At most this share of the search's time goes to verifying workers' new bests; a new best
 #: found sooner waits (the lowest one), and the best at the end or at the target is verified.
 VERIFY_SHARE = 0.1
@@ -56,7 +65,8 @@ class SearchSettings:
     pool_size: int | None = None    # None: by ring and size (search_defaults)
     path_limit: int | None = None   # None: 10⁷, or 3·10⁴ for large targets (search_defaults)
     plus_after: int | None = None   # None: by ring and size; 0: no plus transitions
-    reset_flips: int = 0            # > 0: start over from the start scheme after this many flips
+    reset_flips: int | None = None  # > 0: start over from the start scheme after this many
+                                    # flips (None: per format, search_defaults; 0: never)
     stall_flips: int | None = None  # flips at a level before going back one (None: per format,
                                     # stall_flips_default; 0: never); also when workers share
     share: bool = True              # workers hand their finds to stalled or lagging workers
@@ -103,12 +113,16 @@ class SearchResult:
 
 def search_defaults(target: Target, ring: str) -> dict:
     """The settings a search of ``target`` over ``ring`` takes when not given: pool size,
-    plus-after, path limit and stall flips, as measured (RING_DEFAULTS, LARGE_DEFAULTS)."""
+    plus-after, path limit, reset flips and stall flips, as measured (RING_DEFAULTS,
+    LARGE_DEFAULTS, MEDIUM)."""
     pool_size, plus_after = RING_DEFAULTS[ring]
+    size = sum(target.sizes)
     chosen = dict(pool_size=pool_size, plus_after=plus_after, path_limit=10_000_000,
-                  stall_flips=stall_flips_default(target, ring))
-    if sum(target.sizes) >= LARGE:
+                  reset_flips=0, stall_flips=stall_flips_default(target, ring))
+    if size >= LARGE:
         chosen.update(LARGE_DEFAULTS)
+    elif size >= MEDIUM and ring == "z2":
+        chosen.update(plus_after=MEDIUM_Z2_PLUS_AFTER, reset_flips=MEDIUM_Z2_RESET * size // 48)
     return chosen
 
 
@@ -124,14 +138,16 @@ def stall_flips_default(target: Target, ring: str) -> int:
 class Board:
     """The schemes workers reached at the lowest levels (each verified new best of a worker).
     :meth:`offer` hands them to a worker that is behind: two levels or more, or one level after
-    ``patience`` flips at its own level (0: only two levels or more)."""
+    ``patience`` flips at its own level (0: only two levels or more); never a level the worker
+    reached itself (a worker that went back or started over is not handed its own dead end)."""
 
     def __init__(self, ring: str, size: int, patience: int):
         self.ring, self.size, self.patience = ring, size, patience
         self.schemes: dict[int, dict[bytes, np.ndarray]] = {}
-        self.given: dict[int, int] = {}                   # worker -> the level offered last
+        self.given: dict[int, int] = {}        # worker -> the level offered or reached last
 
-    def post(self, F: np.ndarray, rank: int) -> None:
+    def post(self, F: np.ndarray, rank: int, worker: int) -> None:
+        self.given[worker] = rank
         found = self.schemes.setdefault(rank, {})
         if len(found) < self.size:
             found.setdefault(canonical_key(F, rank, self.ring), F.copy())
@@ -247,7 +263,7 @@ def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] 
         if not valid:
             publish(invalid_from_worker=w)
             return False
-        board.post(F, rank)
+        board.post(F, rank, w)
         if rank == best["rank"]:
             return False                       # another worker's scheme at the best level
         best.update(F=F, rank=rank, scheme=scheme)
@@ -276,7 +292,11 @@ def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] 
             save_checkpoint()
         return best["rank"] <= settings.target_rank
 
-    board = Board(settings.ring, settings.pool_size, settings.stall_flips // 2)
+    # one level behind, a worker takes the lower level after half the flips after which it
+    # would go back a level or start over (4x4x4, seeds 11-20 with restarts every 4·10⁷ flips:
+    # at most 126 M flips to 49 with 2·10⁷, 345 M with 7.5·10⁷)
+    patience = min([f for f in (settings.stall_flips, settings.reset_flips) if f], default=0)
+    board = Board(settings.ring, settings.pool_size, patience // 2)
     share = board.offer if settings.share and settings.workers > 1 else None
     time_limit = None if settings.time_limit is None else max(0.0, settings.time_limit - elapsed0)
     interrupted = False
