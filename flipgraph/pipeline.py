@@ -267,16 +267,20 @@ def _finish_job(settings, out_dir, lift_to, save, db_path, on_progress, config,
 
 
 def _keep_best(path: Path, settings):
-    """A callback that rewrites ``path`` (atomically) with every verified improvement of the job,
-    so a killed search keeps its best scheme; the final write adds the full provenance."""
-    written = {"rank": None}
+    """A callback that rewrites ``path`` (atomically) with the job's verified improvements, so a
+    killed search keeps its best scheme; the final write adds the full provenance. On large
+    formats (a 16x16x16 file is 3 M numbers) it writes at most a tenth of the time: an improvement
+    coming sooner after a write waits for the next one."""
+    written = {"rank": None, "due": 0.0}
 
     def keep(scheme: Scheme) -> None:
-        if written["rank"] is None or scheme.rank < written["rank"]:
+        now = time.perf_counter()
+        if (written["rank"] is None or scheme.rank < written["rank"]) and now >= written["due"]:
             io.save(scheme, path, meta={"source": "flipgraph search", "target": settings.target.id,
                                         "ring": settings.ring, "seed": settings.seed,
                                         "in_progress": True})
             written["rank"] = scheme.rank
+            written["due"] = now + 10 * (time.perf_counter() - now)
     return keep
 
 

@@ -71,7 +71,10 @@ def write(scheme: Scheme, meta: dict | None = None) -> str:
             "rank": scheme.rank}
     lines = [json.dumps(head)[:-1] + ","]
     for key, mat in (("U", scheme.U), ("V", scheme.V), ("W", scheme.W)):
-        rows = [json.dumps([number_json(x) for x in row]) for row in mat]
+        if mat.dtype.kind in "iu":              # integers as they are (fast on 16x16x16)
+            rows = [json.dumps(row) for row in mat.tolist()]
+        else:
+            rows = [json.dumps([number_json(x) for x in row]) for row in mat]
         lines.append(f' "{key}": [' + ",\n  ".join(rows) + "],")
     if meta:
         lines.append(f' "meta": {json.dumps(meta, sort_keys=True)},')
