@@ -32,7 +32,7 @@ from .lift import LiftResult, lift
 from .scheme import Scheme
 from .tensors import parse_target
 
-__all__ = ["Resolved", "resolve", "resolve_all", "start_scheme",
+__all__ = ["Resolved", "resolve", "resolve_all", "start_scheme", "lift_or_neighbour",
            "load_recipe", "RECIPE_KEYS", "SearchJob", "run_search_job", "resume_search_job",
            "provenance", "carry", "lift_files", "Lifted", "collect_alternatives",
            "scheme_files", "read_for_import", "import_files", "add_runs", "save_if_better"]
@@ -134,7 +134,7 @@ def _is_reduced_json(path: str) -> bool:
 #: Keys of a search recipe (TOML): the ``flipgraph search`` flag names.
 RECIPE_KEYS = ("format", "ring", "target-rank", "workers", "time-limit", "seed", "pool-size",
                "path-limit", "plus-after", "reset-flips", "stall-flips", "from", "out", "lift",
-               "symmetry")
+               "lift-neighbours", "symmetry")
 
 
 def load_recipe(path) -> dict:
@@ -185,14 +185,16 @@ CHECKPOINT = "checkpoint.json"
 def run_search_job(settings, *, out_dir=None, lift_to: str | None = None, save: bool = True,
                    db_path=None, on_progress: Callable[[dict], None] | None = None,
                    config: str | None = None, executor=None,
-                   checkpoint_every: float = 60.0, symmetry: str = "none") -> SearchJob:
+                   checkpoint_every: float = 60.0, symmetry: str = "none",
+                   lift_neighbours: int = 0) -> SearchJob:
     """Run the search ``settings`` (a :class:`flipgraph.walks.SearchSettings`) on ``executor``
     (default: local), keeping OUT/checkpoint.json (every new best and every ``checkpoint_every``
     seconds; see :func:`resume_search_job`); write OUT/best.json (verified, with provenance) and
     OUT/log.jsonl; with ``lift_to`` ("z" or "q") search again with fresh seeds within the time
     limit until a result lifts to that ring (Z: ZT or Z coefficients; Q: also rationals, e.g. from
     a Z3 search), and write OUT/lifted.json; save the verified results into the database unless
-    ``save`` is False. ``symmetry="c3"``: the C3-symmetric walk of square formats
+    ``save`` is False. ``lift_neighbours`` N: before starting over, lift up to N distinct schemes
+    of the result's rank met by a fixed-rank walk from it (:func:`lift_or_neighbour`). ``symmetry="c3"``: the C3-symmetric walk of square formats
     (:mod:`flipgraph.walks.symmetric`; no checkpoints, local processes only)."""
     if symmetry not in ("none", "c3"):
         raise FlipgraphError(f"unknown symmetry {symmetry!r}; choose none or c3")
@@ -207,7 +209,7 @@ def run_search_job(settings, *, out_dir=None, lift_to: str | None = None, save: 
     out_dir.mkdir(parents=True, exist_ok=True)
     return _finish_job(settings, out_dir, lift_to, save, db_path, on_progress, config,
                        dict(executor=executor, checkpoint_every=checkpoint_every),
-                       symmetry=symmetry)
+                       symmetry=symmetry, lift_neighbours=lift_neighbours)
 
 
 def resume_search_job(out_dir, *, time_limit: float | None = None, save: bool = True,
@@ -236,25 +238,32 @@ def resume_search_job(out_dir, *, time_limit: float | None = None, save: bool = 
     note = checkpoint.note
     return _finish_job(settings, out_dir, note.get("lift_to"), save, db_path, on_progress,
                        note.get("config"), dict(executor=executor, resume=checkpoint,
-                                                checkpoint_every=checkpoint_every))
+                                                checkpoint_every=checkpoint_every),
+                       lift_neighbours=note.get("lift_neighbours", 0))
 
 
 def _finish_job(settings, out_dir, lift_to, save, db_path, on_progress, config,
-                search_args, symmetry: str = "none") -> SearchJob:
+                search_args, symmetry: str = "none", lift_neighbours: int = 0) -> SearchJob:
     """Search (:func:`_search_until_lift`), then write OUT/ and save into the database."""
     search_args.update(checkpoint_path=out_dir / CHECKPOINT,
-                       note={"lift_to": lift_to, "config": str(config) if config else None},
+                       note={"lift_to": lift_to, "config": str(config) if config else None,
+                             "lift_neighbours": lift_neighbours},
                        on_improvement=_keep_best(out_dir / "best.json", settings))
-    result, lifted = _search_until_lift(settings, lift_to, on_progress, out_dir / "log.jsonl",
-                                        search_args, symmetry)
+    result, lifted, neighbour = _search_until_lift(settings, lift_to, on_progress,
+                                                   out_dir / "log.jsonl", search_args, symmetry,
+                                                   lift_neighbours)
     meta = provenance(settings, result, config, lift_to)
     if symmetry != "none":
         meta["symmetry"] = symmetry
+    if lift_neighbours:
+        meta["lift_neighbours"] = lift_neighbours
     io.save(result.scheme, out_dir / "best.json", meta=meta)
     job = SearchJob(result, lifted, out_dir, meta)
     keep = [result.scheme] if not lift_to or lifted else []
     if lifted is not None:
-        io.save(lifted.scheme, out_dir / "lifted.json", meta={**meta, "lifted": lifted.ring})
+        io.save(lifted.scheme, out_dir / "lifted.json", meta={**meta, "lifted": lifted.ring,
+                                                              **({"neighbour": neighbour}
+                                                                 if neighbour else {})})
         keep.append(lifted.scheme)
     if save and keep:
         from .db import default_database
@@ -299,27 +308,49 @@ def provenance(settings, result, config, lift_to: str | None) -> dict:
             "date": time.strftime("%Y-%m-%d")}
 
 
-def _search_until_lift(settings, lift_to, on_progress, log_path, search_args, symmetry="none"):
+def _search_until_lift(settings, lift_to, on_progress, log_path, search_args, symmetry="none",
+                       neighbours=0):
     """The search; with ``lift_to``, repeated with fresh seeds (within the time limit) until a
-    result lifts to that ring. Returns (SearchResult, LiftResult or None)."""
+    result (or one of its ``neighbours``, see :func:`lift_or_neighbour`) lifts to that ring.
+    Returns (SearchResult, LiftResult or None, number of the neighbour lifted or 0)."""
     from .walks import run_search
     from .walks.symmetric import symmetric_search
 
     search = symmetric_search if symmetry == "c3" else run_search
     result = search(settings, on_progress=on_progress, log_path=log_path, **search_args)
     if not lift_to:
-        return result, None
+        return result, None, 0
     search_args.pop("resume", None)
     deadline = time.perf_counter() + (settings.time_limit or 0) - result.elapsed
     attempt = 0
     while True:
-        lifted = lift(result.scheme, to=lift_to)
+        lifted, neighbour = lift_or_neighbour(result.scheme, lift_to, neighbours, settings.seed)
         if lifted.ok or result.interrupted or time.perf_counter() >= deadline:
-            return result, (lifted if lifted.ok else None)
+            return result, (lifted if lifted.ok else None), neighbour
         attempt += 1
         settings.seed += 1_000_003 * attempt
         settings.time_limit = max(1.0, deadline - time.perf_counter())
         result = search(settings, on_progress=on_progress, log_path=log_path, **search_args)
+
+
+def lift_or_neighbour(scheme: Scheme, to: str, neighbours: int = 0, seed: int = 0):
+    """Lift ``scheme`` to ``to``; when it does not lift, lift in turn up to ``neighbours``
+    distinct schemes of its rank (or lower) met by a fixed-rank walk from it
+    (:func:`flipgraph.walks.alternatives.alternatives`, seeded by ``seed``) and stop at the first
+    that lifts. Returns (LiftResult, n): n numbers the neighbour lifted (1 = the first met), 0
+    for ``scheme`` itself. A Z2 record that provably does not lift often has neighbours that do
+    (3x4x5 rank 47: 34 of 300)."""
+    lifted = lift(scheme, to=to)
+    if lifted.ok or neighbours < 1:
+        return lifted, 0
+    from .walks.alternatives import alternatives
+
+    for number, other in enumerate(alternatives(scheme, neighbours, ring=scheme.ring.name,
+                                                seed=seed, time_limit=None), 1):
+        attempt = lift(other, to=to)
+        if attempt.ok:
+            return attempt, number
+    return lifted, 0
 
 
 def start_scheme(path, target, ring: str, *, fmt=None, key=None, read_ring=None) -> Scheme:

@@ -91,6 +91,10 @@ def _view(settings, every: float) -> ProgressView:
                    "(`--lift q`, e.g. after a z3 search for a scheme needing 1/2): a result that "
                    "does not lift is dropped and the search goes on with the next seed; the lifted "
                    "scheme is written to OUT/lifted.json and saved.")
+@click.option("--lift-neighbours", type=click.IntRange(min=0), default=0, show_default=True,
+              metavar="N", help="With --lift: when a result does not lift, lift up to N distinct "
+                   "schemes of its rank met by a fixed-rank walk from it (as --keep-rank finds "
+                   "them) before starting over with another seed; the first that lifts is kept.")
 @click.option("--keep-rank", type=click.IntRange(1), default=None, metavar="N",
               help="Instead of going down: collect N distinct schemes at the rank of the start "
                    "scheme (--from FILE, else the database's best for the format) by a walk at "
@@ -119,7 +123,8 @@ def _view(settings, every: float) -> ProgressView:
 @click.pass_context
 def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_file, start_format,
                start_ring, start_key, pool_size, path_limit, plus_after, reset_flips, stall_flips,
-               meta_formats, from_scratch, config, out, lift, keep_rank, db_path, no_save,
+               meta_formats, from_scratch, config, out, lift, lift_neighbours, keep_rank, db_path,
+               no_save,
                progress_every, scheduler, chunk, checkpoint_every, resume_dir, symmetry):
     """Random walks on the flip graph to find a low-rank scheme of FORMAT (like 3x3x3).
 
@@ -154,7 +159,8 @@ def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_
                 time_limit=time_limit, seed=seed, start_file=start_file, start_format=start_format,
                 start_ring=start_ring, start_key=start_key, pool_size=pool_size,
                 path_limit=path_limit, plus_after=plus_after, reset_flips=reset_flips,
-                stall_flips=stall_flips, out=out, lift=lift, symmetry=symmetry)
+                stall_flips=stall_flips, out=out, lift=lift, lift_neighbours=lift_neighbours,
+                symmetry=symmetry)
     recipe = load_recipe(config) if config else {}
     if recipe:
         for key, value in recipe.items():
@@ -181,7 +187,8 @@ def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_
                                  save=not no_save, db_path=db_path, on_progress=progress,
                                  config=config, executor=executor,
                                  checkpoint_every=checkpoint_every,
-                                 symmetry=str(opts["symmetry"]).lower())
+                                 symmetry=str(opts["symmetry"]).lower(),
+                                 lift_neighbours=_count(opts["lift_neighbours"], config))
         finally:
             progress.close()
     _print_job(job)
@@ -271,6 +278,15 @@ def _alternatives(opts: dict, count: int, no_save: bool, db_path) -> None:
         click.echo(f"saved to {job.saved_to}: {job.new} new")
     if len(job.schemes) < count:
         sys.exit(1)
+
+
+def _count(value, config) -> int:
+    """--lift-neighbours / recipe ``lift-neighbours``: a non-negative integer."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise click.BadParameter(f"{value!r}: a count, 0 or more" + (f" (in {config})" if config
+                                                                     else ""),
+                                 param_hint="--lift-neighbours")
+    return value
 
 
 def _lift_ring(value, config) -> str | None:
