@@ -13,7 +13,8 @@ def pytest_collection_finish(session):
     GF(2) elimination) in one process per core before the first test: on an empty cache (a fresh
     clone) that halves the minutes spent compiling on 2 cores; on a filled one it only loads the
     cache. Skipped for small runs and with FLIPGRAPH_TEST_NO_WARMUP=1."""
-    if len(session.items) < WARM_UP_FROM or os.environ.get("FLIPGRAPH_TEST_NO_WARMUP") == "1":
+    if (len(session.items) < WARM_UP_FROM or session.config.option.collectonly
+            or os.environ.get("FLIPGRAPH_TEST_NO_WARMUP") == "1"):
         return
     from flipgraph.warmup import NARROW, WIDE, warm_up
 
