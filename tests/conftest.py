@@ -10,9 +10,9 @@ WARM_UP_FROM = 100
 
 def pytest_collection_finish(session):
     """Compile the numba kernels the tests walk (one-word and wide layouts, the symmetric walk, CSE,
-    GF(2) elimination) in one process per core before the first test: on an empty cache (a fresh
-    clone) that halves the minutes spent compiling on 2 cores; on a filled one it only loads the
-    cache. Skipped for small runs and with FLIPGRAPH_TEST_NO_WARMUP=1."""
+    GF(2) elimination) in one process per core before the first test, so an empty cache (a fresh
+    clone) compiles on every core, not on the one running the tests; a filled one is only
+    loaded. Skipped for small runs, --collect-only and FLIPGRAPH_TEST_NO_WARMUP=1."""
     if (len(session.items) < WARM_UP_FROM or session.config.option.collectonly
             or os.environ.get("FLIPGRAPH_TEST_NO_WARMUP") == "1"):
         return
