@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cache
 from math import lcm
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from .errors import SchemeError
 from .rings import Ring, ring as as_ring
@@ -98,10 +99,16 @@ def _row(U, V, W, a):
     return (V[q] * U[q, a, None]).T @ W[q]
 
 
+@cache
+def _blas_controller() -> ThreadpoolController:
+    """Made once: it scans the loaded libraries (~1 ms, most of a small scheme's check)."""
+    return ThreadpoolController()
+
+
 def _one_blas_thread():
     """BLAS on one thread: the row products are small, and a multi-threaded BLAS on cores busy
     with walkers ran them 10–25x slower (16x16x16 standard: 6 s against 0.23 s at load 5)."""
-    return threadpool_limits(1, user_api="blas")
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 def _exact_arrays(scheme: Scheme, modulus: int):
