@@ -28,6 +28,7 @@ from typing import Callable
 from . import io
 from .classics import CLASSICS
 from .errors import FlipgraphError, FormatError, SchemeError
+from .pacing import Pacer
 from .lift import LiftResult, lift
 from .scheme import Scheme
 from .tensors import parse_target
@@ -280,16 +281,16 @@ def _keep_best(path: Path, settings):
     killed search keeps its best scheme; the final write adds the full provenance. On large
     formats (a 16x16x16 file is 3 M numbers) it writes at most a tenth of the time: an improvement
     coming sooner after a write waits for the next one."""
-    written = {"rank": None, "due": 0.0}
+    written = {"rank": None}
+    writing = Pacer(0.1)
 
     def keep(scheme: Scheme) -> None:
-        now = time.perf_counter()
-        if (written["rank"] is None or scheme.rank < written["rank"]) and now >= written["due"]:
-            io.save(scheme, path, meta={"source": "flipgraph search", "target": settings.target.id,
-                                        "ring": settings.ring, "seed": settings.seed,
-                                        "in_progress": True})
+        if (written["rank"] is None or scheme.rank < written["rank"]) and writing.due():
+            with writing.timed():
+                io.save(scheme, path, meta={"source": "flipgraph search",
+                                            "target": settings.target.id, "ring": settings.ring,
+                                            "seed": settings.seed, "in_progress": True})
             written["rank"] = scheme.rank
-            written["due"] = now + 10 * (time.perf_counter() - now)
     return keep
 
 

@@ -19,6 +19,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import FlipgraphError
+from ..pacing import Pacer
 from ..scheme import Scheme, standard
 from ..tensors import Target, parse_target
 from ..verify import verify
@@ -233,7 +234,8 @@ def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] 
                                          "backend": backend}}) + "\n")
     warm_up(walkers[0].start.shape[2], settings.ring)
     t0 = time.perf_counter()
-    clock = {"published": t0, "saved": t0, "verify_due": t0}
+    clock = {"published": t0, "saved": t0}
+    verifying = Pacer(VERIFY_SHARE)
 
     def now_elapsed() -> float:
         return elapsed0 + time.perf_counter() - t0
@@ -255,11 +257,9 @@ def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] 
         """Verify worker w's scheme at or below the best level; it goes to the board, and a new
         best becomes ``best``. True if the best improved. Verifying is then put off until it
         would take at most VERIFY_SHARE of the time (on 16x16x16, 0.3 s a scheme)."""
-        began = time.perf_counter()
-        scheme = unpack(F, rank, settings.target, settings.ring)
-        valid = verify(scheme)
-        spent = time.perf_counter() - began
-        clock["verify_due"] = time.perf_counter() + spent * (1 / VERIFY_SHARE - 1)
+        with verifying.timed():
+            scheme = unpack(F, rank, settings.target, settings.ring)
+            valid = verify(scheme)
         if not valid:
             publish(invalid_from_worker=w)
             return False
@@ -276,13 +276,12 @@ def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] 
                           flips=report["flips"], walks=report["walks"],
                           pool_size=report["pool_size"])
         rank = report["best_rank"]
-        now = time.perf_counter()
         improved_best = False
         if improved is not None and rank < min(best["rank"], held.get("rank", best["rank"])):
             held.update(F=improved.copy(), rank=rank, worker=w)
-        elif improved is not None and rank == best["rank"] and now >= clock["verify_due"]:
+        elif improved is not None and rank == best["rank"] and verifying.due():
             accept(w, improved, rank)
-        if held and (now >= clock["verify_due"] or held["rank"] <= settings.target_rank):
+        if held and (verifying.due() or held["rank"] <= settings.target_rank):
             improved_best = accept(held.pop("worker"), held.pop("F"), held.pop("rank"))
         now = time.perf_counter()
         if improved_best or now - clock["published"] >= 0.5:
