@@ -6,7 +6,9 @@ import time
 
 class Pacer:
     """Lets work run at most ``share`` of the wall time: after a piece that took d seconds, the
-    next is due (1/share − 1)·d seconds later. Use ``due()`` to ask, ``timed()`` around the work.
+    next is due (1/share − 1)·d seconds later; a piece quicker than ``free`` seconds delays
+    nothing (small formats keep every check and write). Use ``due()`` to ask, ``timed()`` around
+    the work.
 
         pacer = Pacer(0.1)
         if pacer.due():
@@ -14,8 +16,8 @@ class Pacer:
                 check(scheme)
     """
 
-    def __init__(self, share: float):
-        self.share, self.next = share, 0.0
+    def __init__(self, share: float, free: float = 0.05):
+        self.share, self.free, self.next = share, free, 0.0
 
     def due(self) -> bool:
         return time.perf_counter() >= self.next
@@ -33,5 +35,7 @@ class _Timed:
 
     def __exit__(self, *exc):
         now = time.perf_counter()
-        self.pacer.next = now + (now - self.began) * (1 / self.pacer.share - 1)
+        spent = now - self.began
+        if spent >= self.pacer.free:
+            self.pacer.next = now + spent * (1 / self.pacer.share - 1)
         return False

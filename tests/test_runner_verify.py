@@ -31,6 +31,7 @@ def packed(scheme, capacity=10):
 
 def test_a_held_best_is_verified_at_the_end_and_an_invalid_one_never_taken(monkeypatch):
     monkeypatch.setattr(runner, "VERIFY_SHARE", 1e-9)     # after one verification, all wait
+    monkeypatch.setattr(runner, "VERIFY_FREE", 0.0)
     strassen = classics.strassen()
     broken = packed(strassen)
     broken[0, 0, 0] ^= np.uint64(1)                       # one coefficient off: invalid
@@ -46,6 +47,7 @@ def test_a_held_best_is_verified_at_the_end_and_an_invalid_one_never_taken(monke
 
 def test_the_lowest_of_quick_new_bests_is_the_one_verified(monkeypatch):
     monkeypatch.setattr(runner, "VERIFY_SHARE", 1e-9)
+    monkeypatch.setattr(runner, "VERIFY_FREE", 0.0)
     seen = []
     real = runner.verify
     monkeypatch.setattr(runner, "verify", lambda s: seen.append(s.rank) or real(s))

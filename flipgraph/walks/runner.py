@@ -50,6 +50,8 @@ MEDIUM_Z2_RESET = 40_000_000
 #: At most this share of the search's time goes to verifying workers' new bests; a new best
 #: found sooner waits (the lowest one), and the best at the end or at the target is verified.
 VERIFY_SHARE = 0.1
+#: ... unless a check takes less than this many seconds (small formats verify every new best).
+VERIFY_FREE = 0.05
 
 
 @dataclass
@@ -235,7 +237,7 @@ def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] 
     warm_up(walkers[0].start.shape[2], settings.ring)
     t0 = time.perf_counter()
     clock = {"published": t0, "saved": t0}
-    verifying = Pacer(VERIFY_SHARE)
+    verifying = Pacer(VERIFY_SHARE, VERIFY_FREE)
 
     def now_elapsed() -> float:
         return elapsed0 + time.perf_counter() - t0
