@@ -36,14 +36,17 @@ def environment() -> dict:
     return {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
 
 
-def wait_for_checkpoint(out: Path, proc, rank: int, timeout: float = 60.0) -> Checkpoint:
-    """The checkpoint once its best rank is at most ``rank``."""
+def wait_for_checkpoint(out: Path, proc, rank: int, timeout: float = 60.0,
+                        below: int | None = None) -> Checkpoint:
+    """The checkpoint once its best rank is at most ``rank`` (and, given ``below``, every
+    walker's level is under it: a walker that has not reported yet is still at its start)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, "the search ended before it was killed"
         try:
             checkpoint = Checkpoint.load(out / "checkpoint.json")
-            if checkpoint.best_rank <= rank:
+            if checkpoint.best_rank <= rank and (
+                    below is None or all(state["level"] < below for state in checkpoint.states)):
                 return checkpoint
         except flipgraph.FlipgraphError:
             pass                                   # not written yet
@@ -53,17 +56,17 @@ def wait_for_checkpoint(out: Path, proc, rank: int, timeout: float = 60.0) -> Ch
 
 def kill_and_resume(out: Path, search_args, resume_args) -> tuple[Checkpoint, list[dict], object]:
     """Start a search that cannot reach its target (3x3x3 rank 22 over Z2), SIGKILL it once its
-    checkpoint holds rank 23, resume it for a second; returns (checkpoint, log, resumed run)."""
+    checkpoint holds rank 23 and every walker has left the standard algorithm (27; 3x3x3 never
+    starts over), resume it for a second; returns (checkpoint, log, resumed run)."""
     proc = subprocess.Popen(cli("search", "3x3x3", "--target-rank", 22, "--time-limit", 120,
                                 "--out", out, "--no-save", "--checkpoint-every", 0.2,
                                 *search_args),
                             env=environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        checkpoint = wait_for_checkpoint(out, proc, 23)
-        time.sleep(0.5)                            # walking on at 23, towards 22
-        checkpoint = Checkpoint.load(out / "checkpoint.json")
+        wait_for_checkpoint(out, proc, 23, below=27)
         proc.send_signal(signal.SIGKILL)
         assert proc.wait(timeout=30) == -signal.SIGKILL
+        checkpoint = Checkpoint.load(out / "checkpoint.json")     # the last one written
     finally:
         if proc.poll() is None:
             proc.kill()
