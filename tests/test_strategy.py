@@ -87,15 +87,15 @@ def test_a_stall_goes_back_to_the_nearest_kept_level_when_one_was_skipped():
 
 
 def test_medium_z2_targets_restart_by_default_and_a_flag_wins():
-    """4x4x4 over Z2 (48 entries): plus-after 2500 and restarts every 4·10⁷ flips; smaller
+    """4x4x4 over Z2 (48 entries): plus-after 2500 and restarts every 1.6·10⁸ flips; smaller
     targets, other rings and large targets keep theirs; an explicit 0 turns restarts off."""
     def filled(fmt, ring="z2", **given):
         settings = SearchSettings(target=fmt, ring=ring, **given)
         settings.check()
         return settings.plus_after, settings.reset_flips
 
-    assert filled("4x4x4") == (2_500, 40_000_000)
-    assert filled("4x4x5") == (2_500, 40_000_000 * 56 // 48)
+    assert filled("4x4x4") == (2_500, 160_000_000)
+    assert filled("4x4x5") == (2_500, 160_000_000 * 56 // 48)
     assert filled("3x3x3") == (5_000, 0) and filled("4x4x4", "zt")[1] == 0
     assert filled("5x5x5") == (2_000, 0)
     assert filled("4x4x4", reset_flips=0, plus_after=5_000) == (5_000, 0)

@@ -41,12 +41,14 @@ LARGE_DEFAULTS = dict(pool_size=1, plus_after=2_000, path_limit=30_000)
 #: Z2 targets from MEDIUM entries up to LARGE (4x4x4: 48) take plus transitions after 2500 quiet
 #: flips and start over every MEDIUM_Z2_RESET flips (scaled by size). 4x4x4 64 -> 49 on 2
 #: workers (benchmarks/bench_tail.py, 10 seeds each): flips to 49 median 121 M with plus-after
-#: 5000, 53 M with 2500, 73 M with 1000 (20000: 2 of 2 seeds missed), each with a seed or two
-#: stuck past 370-460 M; starting over every 4·10⁷ flips: 20 of 20 seeds, at most 335 M (every
-#: 3·10⁷: 8/10, 6·10⁷: 10/10, at most 269 M; after 2·10⁷ flips at one level: 18/20).
+#: 5000, 53 M with 2500, 73 M with 1000 (20000: 2 of 2 seeds missed). Restarts, quiet machine,
+#: seeds 1-20 interleaved: every 4·10⁷ flips at most 889 M flips (35 s), 8·10⁷ (seeds 11-20)
+#: 450 M, 1.2·10⁸ 484 M, 1.6·10⁸ 637 M with the lowest median (55-119 M); one worker alone
+#: without restarts (40 seeds): median 80 M to 49, 4 of 40 still above 49 at 5·10⁸, which
+#: makes 1.2-1.6·10⁸ the restart with the thinnest tail for two workers.
 MEDIUM = 40
 MEDIUM_Z2_PLUS_AFTER = 2_500
-MEDIUM_Z2_RESET = 40_000_000
+MEDIUM_Z2_RESET = 160_000_000
 #: At most this share of the search's time goes to verifying workers' new bests; a new best
 #: found sooner waits (the lowest one), and the best at the end or at the target is verified.
 VERIFY_SHARE = 0.1
@@ -294,8 +296,7 @@ def run_search(settings: SearchSettings, *, on_progress: Callable[[dict], None] 
         return best["rank"] <= settings.target_rank
 
     # one level behind, a worker takes the lower level after half the flips after which it
-    # would go back a level or start over (4x4x4, seeds 11-20 with restarts every 4·10⁷ flips:
-    # at most 126 M flips to 49 with 2·10⁷, 345 M with 7.5·10⁷)
+    # would go back a level or start over
     patience = min([f for f in (settings.stall_flips, settings.reset_flips) if f], default=0)
     board = Board(settings.ring, settings.pool_size, patience // 2)
     share = board.offer if settings.share and settings.workers > 1 else None
