@@ -23,6 +23,16 @@ a core most of the time; 2 workers made 7-11 M flips/s together), 60 s limit:
         seconds median 25.9, max 44.8 (seeds 21..30: 10/10, median 64 M, max 329 M, 46.0 s;
         seeds 11..20 as flags, 45 s limit: 10/10, median 54 M, max 126 M, 15.8 s)
     c3: 10/10 (twice), seconds median 0.7-1.0, max 2.0; at most 5.5 M orbit flips
+
+Quiet machine (load 0.2-2, 25-30 M flips/s for two), 20:11-20:26 UTC, restarts compared
+(benchmarks/bench_restarts.py explains the choice):
+
+    PYTHONPATH=$PWD python benchmarks/bench_tail.py plain,plain:reset_flips=1.2e8,plain:reset_flips=1.6e8 1..10 60
+    PYTHONPATH=$PWD python benchmarks/bench_tail.py plain:reset_flips=8e7,plain:reset_flips=1.2e8,plain:reset_flips=1.6e8 11..20 60
+    every 4e7 (then the default): max 889 M flips, 35.5 s; 8e7: 450 M, 18.2 s;
+    1.2e8: 437 M / 484 M, 17.4 s / 21.1 s; 1.6e8: 637 M / 448 M, 20.6 s / 18.7 s
+    PYTHONPATH=$PWD python benchmarks/bench_tail.py plain,c3 1..10 60; ... plain 21..30 60
+    today's default (1.6e8): 10/10, 10/10; max 488 M / 381 M flips, 16.7 s / 14.2 s
 """
 from __future__ import annotations
 

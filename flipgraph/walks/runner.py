@@ -43,9 +43,9 @@ LARGE_DEFAULTS = dict(pool_size=1, plus_after=2_000, path_limit=30_000)
 #: workers (benchmarks/bench_tail.py, 10 seeds each): flips to 49 median 121 M with plus-after
 #: 5000, 53 M with 2500, 73 M with 1000 (20000: 2 of 2 seeds missed). Restarts, quiet machine,
 #: seeds 1-20 interleaved: every 4·10⁷ flips at most 889 M flips (35 s), 8·10⁷ (seeds 11-20)
-#: 450 M, 1.2·10⁸ 484 M, 1.6·10⁸ 637 M with the lowest median (55-119 M); one worker alone
-#: without restarts (40 seeds): median 80 M to 49, 4 of 40 still above 49 at 5·10⁸, which
-#: makes 1.2-1.6·10⁸ the restart with the thinnest tail for two workers.
+#: 450 M, 1.2·10⁸ 484 M, 1.6·10⁸ 637 M with the lowest median (55-119 M). One worker alone
+#: without restarts (benchmarks/bench_restarts.py, 40 seeds): median 93 M to 49, 5 of 40 still
+#: above 49 at 5·10⁸; drawn from those, 1.2-1.6·10⁸ gives two workers the thinnest tail.
 MEDIUM = 40
 MEDIUM_Z2_PLUS_AFTER = 2_500
 MEDIUM_Z2_RESET = 160_000_000
