@@ -2,6 +2,7 @@
 share hook), a stalled level goes back to the pool kept of the level above; and the meta search
 over many formats (flipgraph.metasearch, `search --meta`)."""
 import json
+import time
 
 import numpy as np
 import pytest
@@ -119,6 +120,21 @@ def test_executors_hand_shared_schemes_to_the_worker(executor):
     executor.run(workers, 60.0, on_report, share=share)
     assert last[1]["adoptions"] == 1 and last[1]["best_rank"] <= low.rank
     assert last[0]["adoptions"] == 0
+
+
+def test_the_process_executor_stops_every_worker_once_the_search_is_done():
+    """on_report -> True: the run returns at once, not after the other worker's walk (here 10¹⁰
+    moves at rank 23 on 3x3x3, which does not reduce: minutes) nor after the grace period."""
+    quick = strategy()                                                  # 3x3x4 from 36
+    to23 = strategy((3, 3, 3))
+    while to23.best_rank > 23:
+        to23.step()
+    endless = PoolStrategy(to23.best, 23, 0, pool_size=1, path_limit=10**10, plus_after=0,
+                           seed=1, ring="z2")
+    t0 = time.perf_counter()
+    ProcessExecutor(grace=120).run([quick, endless], 300.0,
+                                   lambda w, report, improved: report["best_rank"] <= 34)
+    assert time.perf_counter() - t0 < 30
 
 
 def test_meta_formats():

@@ -7,10 +7,13 @@ every progress report to the runner in the calling process:
     on_report(worker, report, improved) -> stop?
 
 ``report`` is :meth:`PoolStrategy.report`'s dict, ``improved`` the packed terms of a new best of
-that worker (else None); returning True stops every worker. Each worker ends with one report
-(``improved`` None). With ``on_state(worker, state)``, the executor also hands over the worker's
-:meth:`PoolStrategy.state` (what a checkpoint keeps) before every report with a new best, at least
-every ``state_every`` seconds, and when the worker ends. With ``share(worker, report)``, the
+that worker (else None); returning True (the search is done) stops every worker. Each worker
+ends with one report (``improved`` None), except after True from ``on_report``: then
+:class:`ProcessExecutor` kills the other workers at once rather than wait for their walks (up to
+``path_limit`` moves, about a second) and their last report is the one before. With
+``on_state(worker, state)``, the executor also hands over the worker's
+:meth:`PoolStrategy.state` (what a checkpoint keeps) before every report with a new best, at
+least every ``state_every`` seconds, and when the worker ends. With ``share(worker, report)``, the
 executor asks after every report whether the runner has schemes for that worker (``(level,
 packed schemes)``, else None) and hands them to the worker's :meth:`PoolStrategy.adopt` before its
 next walk. :class:`InlineExecutor` runs them in this
@@ -134,6 +137,7 @@ class ProcessExecutor:
         for proc in procs:
             proc.start()
         running = set(range(len(strategies)))
+        done = False
         try:
             while running:
                 try:
@@ -148,17 +152,21 @@ class ProcessExecutor:
                     on_state(w, state)
                 if on_report(w, report, improved):
                     stop.set()
+                    done = True
+                    break
                 offered = share(w, report) if share is not None and kind != "done" else None
                 if offered is not None:
                     inboxes[w].put(offered)
         finally:
             stop.set()
-            deadline = time.perf_counter() + self.grace
+            deadline = time.perf_counter() + (0.0 if done else self.grace)
             for proc in procs:
                 proc.join(timeout=max(0.0, deadline - time.perf_counter()))
                 if proc.is_alive():
                     proc.terminate()
-            _drain(messages, on_report, on_state)
+                    proc.join()
+            if not done:           # a killed worker may have left half a message in the queue
+                _drain(messages, on_report, on_state)
 
 
 def _worker_main(strategy: PoolStrategy, worker: int, time_limit, messages, stop,
