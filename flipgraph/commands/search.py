@@ -61,8 +61,8 @@ def _view(settings, every: float) -> ProgressView:
               help="Start over from the start scheme every this many flips per worker (the best "
                    "is kept; no other worker hands it back a level it had reached); times to a "
                    "rank are heavy-tailed, so fresh starts beat waiting. 0 = never. Default: over "
-                   "z2 from 40 entries (3x4x4) below 5x5x5, 40000000 scaled by size (4x4x4: "
-                   "40000000, ~4 s); else never.")
+                   "z2 from 40 entries (3x4x4) below 5x5x5, 160000000 scaled by size (4x4x4: "
+                   "160000000, ~12 s per worker); else never.")
 @click.option("--stall-flips", type=int, default=None,
               help="Flips at one rank level without a find before a worker goes back to the "
                    "pool it kept of the level above; with several workers, a stalled or lagging "
