@@ -165,6 +165,8 @@ class ProcessExecutor:
                 if proc.is_alive():
                     proc.terminate()
                     proc.join()
+            for inbox in inboxes:  # what a worker never read must not hold up this process's exit
+                inbox.cancel_join_thread()
             if not done:           # a killed worker may have left half a message in the queue
                 _drain(messages, on_report, on_state)
 
