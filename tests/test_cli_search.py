@@ -1,5 +1,6 @@
 """The `flipgraph search` and `flipgraph plot` verbs."""
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -7,6 +8,8 @@ from click.testing import CliRunner
 from flipgraph import classics, io, verify
 from flipgraph.cli import main
 from flipgraph.db import Database
+from flipgraph.pipeline import load_recipe
+from flipgraph.walks import SearchSettings
 
 
 def invoke(*args):
@@ -180,3 +183,22 @@ def test_a_killed_search_keeps_its_best_scheme(tmp_path):
     assert (out / "best.json").exists(), "no improvement written within 90 s"
     kept, meta = io.load_with_meta(out / "best.json")
     assert kept.rank < 64 and verify(kept) and meta["in_progress"] is True
+
+
+RECIPES = sorted((Path(__file__).resolve().parents[1] / "search_configs").glob("*.toml"))
+RECIPE_SETTINGS = ("seed", "workers", "pool-size", "path-limit", "plus-after", "reset-flips",
+                   "stall-flips", "time-limit")
+
+
+@pytest.mark.parametrize("path", RECIPES, ids=lambda p: p.name)
+def test_every_shipped_recipe_makes_a_valid_search(path):
+    """search_configs/*.toml: known keys only, and settings a search accepts (a typo in a recipe
+    that ships with a catalogue entry would otherwise surface only when someone reruns it)."""
+    recipe = load_recipe(path)
+    settings = SearchSettings(target=recipe["format"], ring=recipe.get("ring", "z2"),
+                              target_rank=recipe.get("target-rank", 0),
+                              **{key.replace("-", "_"): recipe[key]
+                                 for key in RECIPE_SETTINGS if key in recipe})
+    settings.check()
+    assert recipe.get("symmetry", "none") in ("none", "c3")
+    assert recipe.get("lift", False) in (True, False, "z", "q")
