@@ -121,3 +121,18 @@ def test_cli_meta_writes_verified_schemes(tmp_path):
                                str(tmp_path / "x.json")])
     assert bad.exit_code == 2 and "dimensions differ" in bad.output
     assert not (tmp_path / "x.json").exists()
+
+
+def test_cli_meta_creates_the_output_folder_or_says_why_not(tmp_path):
+    """-o runs/x.json in a fresh folder works (the recipes in search_configs/ write there);
+    a parent that is a file is a one-line error, nothing written."""
+    runner = CliRunner()
+    out = tmp_path / "runs" / "deeper" / "444.json"
+    result = runner.invoke(main, ["meta", "product", "strassen", "winograd", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert io.load(out).rank == 49
+    (tmp_path / "plain").write_text("not a folder")
+    bad = runner.invoke(main, ["meta", "product", "strassen", "winograd", "-o",
+                               str(tmp_path / "plain" / "444.json")])
+    assert bad.exit_code != 0 and "not written" in bad.output
+    assert isinstance(bad.exception, SystemExit)          # a clean exit, not an OSError
