@@ -13,11 +13,12 @@ The C++ ternary_flip_graph (TFG) figures measured here (issue 12): 6x6x6 ZT 1.8 
 TFG's own binary is measured side by side instead, alternating with ours (:func:`tfg_rate`: one
 runner, one thread, 12 s; its printed mean wall time per 10⁶ flips scaled by its CPU share).
 
-Measured 2026-11-27 15:35 UTC, load 6–8 (``BENCH_TFG=/tmp/tfg/flip_graph python
-benchmarks/bench_wide.py /tmp/old_kernel.py 5 3e6``), new/old best, median: Z2 3x3x3 1.06, 1.04;
-Z2 4x4x4 1.01, 0.95; Z3 3x3x3 1.23, 1.17; Z3 4x4x4 1.06, 1.08; ZT 3x3x3 1.18, 1.19; ZT 4x4x4
-0.88, 0.92 (0.92, 0.95 in a run at 14:52); 8x8x8 Z2 0.96, 1.06; 4x4x8 ZT 1.15, 1.09. From the
-standard algorithm: 6x6x6 ZT 6.4 M vs TFG 1.09 M (5.8x); 8x8x8 Z2 7.5 M vs TFG 0.73 M (10.3x).
+Measured 2026-11-27 23:00 UTC on a quiet machine, load 0.6-1.0 (``BENCH_TFG=/tmp/tfg/flip_graph
+python benchmarks/bench_wide.py /tmp/old_kernel.py 7 5e6``), new/old best, median: Z2 3x3x3 1.04,
+1.05; Z2 4x4x4 0.98, 1.03; Z3 3x3x3 1.18, 1.21; Z3 4x4x4 1.06, 1.13; ZT 3x3x3 1.02, 1.06; ZT 4x4x4
+1.03, 1.04 (1.02, 0.99 in a ZT-only run of 9 at 22:59); 8x8x8 Z2 0.98, 1.03; 4x4x8 ZT 1.07, 1.08.
+From the standard algorithm: 6x6x6 ZT 7.4 M vs TFG 1.30 M (5.7x); 8x8x8 Z2 8.7 M vs TFG 0.78 M
+(11.2x). Under load (6-8, 15:35 UTC) ZT 4x4x4 measured 0.88, 0.92: ratios under load are noise.
 """
 from __future__ import annotations
 
