@@ -15,7 +15,8 @@ verified before it is returned (a failure would be a bug: ``RuntimeError``). Ran
     S.transpose(), S.cyclic()   (p, m, n), (m, p, n)   r
 
 The ring of a result is the ring of its inputs (merge/product: the smaller common ring: a ZT and a
-Z scheme give Z); a sandwich over ZT may leave {-1, 0, 1} and is then returned over Z.
+Z scheme give Z); a sandwich over ZT, or a projection whose merged terms add up to ±2, may leave
+{-1, 0, 1} and is then returned over Z.
 
 Example::
 
@@ -72,14 +73,19 @@ def _in_ring(mats, ring, fmt) -> Scheme:
     characteristic 0 the smallest ring holding them when ``ring`` is too small."""
     flat = [np.asarray(m).reshape(len(m), -1) if len(m) else np.zeros((0, k), dtype=np.int64)
             for m, k in zip(mats, matmul(*fmt).sizes)]
-    if not ring.modulus:
-        values = np.concatenate([f.astype(object).ravel() for f in flat]) if any(f.size for f in flat) \
-            else np.zeros(0, dtype=object)
-        smallest = smallest_ring(values)
-        order = ["zt", "z", "q"]
-        if order.index(smallest.name) > order.index(ring.name):
-            ring = smallest
-    return Scheme(fmt, *flat, ring)
+    return Scheme(fmt, *flat, _widened(ring, flat))
+
+
+def _widened(ring, mats):
+    """``ring``, or for characteristic 0 the smallest ring holding the values of ``mats`` when
+    ``ring`` is too small (a merge can make a ZT coefficient 2)."""
+    if ring.modulus:
+        return ring
+    values = np.concatenate([np.asarray(f, dtype=object).ravel() for f in mats]) \
+        if any(np.size(f) for f in mats) else np.zeros(0, dtype=object)
+    smallest = smallest_ring(values)
+    order = ["zt", "z", "q"]
+    return smallest if order.index(smallest.name) > order.index(ring.name) else ring
 
 
 # --------------------------------------------------------------------------- product
@@ -155,7 +161,8 @@ def project(scheme: Scheme, dim: int, index: int) -> Scheme:
 
 def reduce_terms(scheme: Scheme) -> Scheme:
     """Remove terms with a zero factor and merge terms sharing two factors up to scaling
-    (a⊗b⊗c + λa⊗μb⊗c' = a⊗b⊗(c + λμc')), until none is left. Same target and ring."""
+    (a⊗b⊗c + λa⊗μb⊗c' = a⊗b⊗(c + λμc')), until none is left. Same target; same ring, or Z when
+    a merge makes a ZT coefficient ±2."""
     ring = scheme.ring
     terms = [[_vec(x, ring) for x in t] for t in scheme.terms()]
     changed = True
@@ -184,7 +191,7 @@ def reduce_terms(scheme: Scheme) -> Scheme:
     mats = [[t[k] for t in terms] for k in range(3)]
     sizes = scheme.target.sizes
     arrays = [np.array(m, dtype=object).reshape(len(terms), size) for m, size in zip(mats, sizes)]
-    return Scheme(scheme.target, *arrays, ring)
+    return Scheme(scheme.target, *arrays, _widened(ring, arrays))
 
 
 def _vec(x, ring):

@@ -92,6 +92,8 @@ def _from_database(target, ring, db) -> Resolved:
         raise FlipgraphError(f"no {target.label} scheme valid over {wanted} in the database{hint}; "
                              f"see flipgraph db list {target.label}")
     scheme, entry = found
+    if ring is None and entry.ring == "zt":       # valid over Z, and kept as the ZT scheme it is
+        scheme = scheme.over("zt")
     name = "mm" + "".join(map(str, target.format)) if target.is_matmul else target.id.replace(":", "")
     return Resolved(scheme, name, f"database {entry.hash[:12]}", dict(entry.provenance))
 

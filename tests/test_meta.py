@@ -75,6 +75,31 @@ def test_reduce_terms_merges_terms_sharing_two_factors():
     assert s.rank == 2 and sorted(map(tuple, s.W.tolist())) == [(1, 0, 0, 0), (1, 1, 0, 0)]
 
 
+def test_reduce_terms_widens_zt_to_z_when_a_merge_makes_a_two():
+    one = np.array([[1], [1]])
+    s = meta.reduce_terms(Scheme((1, 1, 2), one, np.array([[1, 0], [1, 0]]),
+                                 np.array([[1, 0], [1, 0]]), "zt"))
+    assert s.rank == 1 and s.ring.name == "z"
+    assert sorted(np.abs(np.concatenate([s.U.ravel(), s.V.ravel(), s.W.ravel()])).tolist())[-1] == 2
+
+
+def test_a_format_from_the_database_keeps_its_ternary_ring(tmp_path, monkeypatch):
+    """`meta project 3x3x3` on a database whose best 3x3x3 is ternary (Laderman) writes a ZT
+    projection, not the same values labelled Z."""
+    monkeypatch.setenv("FLIPGRAPH_DB", str(tmp_path / "user.h5"))
+    from flipgraph.db import default_database
+    from flipgraph.pipeline import resolve
+    default_database(catalogue=False).add(L.over("zt"))
+    db = default_database(catalogue=False)
+    assert resolve("3x3x3", db=db).scheme.ring.name == "zt"
+    assert resolve("3x3x3", ring="z", db=db).scheme.ring.name == "z"
+    out = tmp_path / "p.json"
+    result = CliRunner().invoke(main, ["meta", "project", "3x3x3", "--dim", "0", "--index", "0",
+                                       "-o", str(out)])
+    assert result.exit_code == 0 and "over zt" in result.output
+    assert io.load(out).ring.name == "zt" and verify(io.load(out))
+
+
 @pytest.mark.parametrize("dim", [0, 1, 2])
 def test_merge_adds_ranks(dim):
     M = meta.merge(S, W, dim)
