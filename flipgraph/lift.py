@@ -55,7 +55,7 @@ _REPAIRS = 64                         # random kernel moves to get past an incon
 class LiftResult:
     """Outcome of :func:`lift`; truthy iff ``ok``.
 
-    ok        the scheme lifted to the requested ring (``to="z"``: ZT or Z; ``to="q"``: any)
+    ok        the scheme lifted to the requested ring (``to="zt"``: ZT; ``"z"``: ZT or Z; ``"q"``: any)
     scheme    the best verified lift found (ring zt, z or q), also when it misses the target; else None
     ring      the ring of ``scheme``: "zt", "z" or "q" (None without a scheme)
     reason    why not ok (or a note on how it was reached)
@@ -90,7 +90,8 @@ class LiftResult:
 
 def lift(scheme: Scheme, to: str = "z", steps: int | None = None, tries: int = 8,
          seed: int = 0) -> LiftResult:
-    """Lift a Z2 or Z3 scheme to Z (``to="z"``, the default) or Q (``to="q"``).
+    """Lift a Z2 or Z3 scheme to Z (``to="z"``, the default), Q (``to="q"``) or ZT (``to="zt"``:
+    only coefficients -1, 0, 1 count; the sign search decides when Hensel finds none).
 
     ``steps`` fixes the p-adic precision (lift mod p^steps; default: try 20, 40, 60 bits in turn).
     ``tries`` bounds the number of choices of free coordinates: the first pivots the nonzero
@@ -99,8 +100,8 @@ def lift(scheme: Scheme, to: str = "z", steps: int | None = None, tries: int = 8
     Raises SchemeError if the input is not a valid scheme over its own ring.
     """
     start = time.perf_counter()
-    if to not in ("z", "q"):
-        raise SchemeError(f"lift target {to!r}: choose z or q")
+    if to not in _RING_ORDER:
+        raise SchemeError(f"lift target {to!r}: choose zt, z or q")
     if steps is not None and steps < 2:
         raise SchemeError(f"--steps {steps}: need at least 2")
     verdict = verify(scheme)
@@ -114,7 +115,7 @@ def lift(scheme: Scheme, to: str = "z", steps: int | None = None, tries: int = 8
     if p == 0:
         ring = smallest_ring(np.concatenate([scheme.U.ravel(), scheme.V.ravel(), scheme.W.ravel()]))
         out = scheme.over(ring)
-        return done(ok=to == "q" or ring.name != "q", scheme=out, ring=ring.name, method="none",
+        return done(ok=_RING_ORDER[ring.name] <= _RING_ORDER[to], scheme=out, ring=ring.name, method="none",
                     reason="already over characteristic 0")
 
     lifter = _Hensel(scheme)
@@ -142,8 +143,10 @@ def lift(scheme: Scheme, to: str = "z", steps: int | None = None, tries: int = 8
     if best is None:
         return done(ok=False, method="hensel",
                     reason=f"no lift found in {tries} tries ({failures[-1]}); not proven impossible")
-    ok = to == "q" or best.ring.name != "q"
-    reason = "" if ok else "found only a lift over Q (denominators), none over Z"
+    ok = _RING_ORDER[best.ring.name] <= _RING_ORDER[to]
+    reason = "" if ok else ("found only a lift over Q (denominators), none over Z"
+                            if best.ring.name == "q" else
+                            "found only a lift over Z (coefficients beyond ±1), no ternary one")
     return done(ok=ok, scheme=best, ring=best.ring.name, method=method, steps=best_steps,
                 reason=reason)
 

@@ -36,6 +36,15 @@ def test_search_lift_keeps_a_lifted_scheme(tmp_path):
     assert lifted.ring.name in ("zt", "z") and lifted.rank == 23 and verify(lifted)
 
 
+def test_search_lift_zt_keeps_a_ternary_scheme(tmp_path):
+    result = invoke("search", "3x3x3", "--target-rank", 23, "--lift", "zt", "--out", tmp_path,
+                    "--no-save", "--seed", 4)
+    assert result.exit_code == 0, result.output
+    lifted = io.load(tmp_path / "lifted.json")
+    assert lifted.ring.name == "zt" and lifted.rank == 23 and verify(lifted)
+    assert json.loads((tmp_path / "best.json").read_text())["meta"]["lift_to"] == "zt"
+
+
 def test_search_recipe_and_flags(tmp_path):
     recipe = tmp_path / "r.toml"
     recipe.write_text('format = "2x2x2"\ntarget-rank = 7\nseed = 3\npool-size = 2\n')

@@ -176,8 +176,18 @@ def test_lift_with_fixed_steps_and_too_few_steps():
     assert lift(source, steps=12).ok
     with pytest.raises(SchemeError):
         lift(source, steps=1)
-    with pytest.raises(SchemeError):
-        lift(source, to="zt")
+    with pytest.raises(SchemeError, match="choose zt, z or q"):
+        lift(source, to="z2")
+
+
+def test_lift_to_zt_accepts_only_ternary_coefficients():
+    assert lift(classics.laderman().mod(2), to="zt").ring == "zt"
+    # a valid rank-2 scheme of 1x1x1 over Z that needs a 2: (2a)·b·c − a·b·c
+    two = Scheme((1, 1, 1), np.array([[2], [-1]]), np.array([[1], [1]]), np.array([[1], [1]]), "z")
+    assert verify(two)
+    to_z, to_zt = lift(two, to="z"), lift(two, to="zt")
+    assert to_z.ok and to_z.ring == "z"
+    assert not to_zt.ok and to_zt.ring == "z" and verify(to_zt.scheme)
 
 
 def test_invalid_input_is_refused():

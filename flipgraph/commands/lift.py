@@ -10,8 +10,9 @@ from ..rings import RINGS
 
 @click.command("lift")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--to", "to", type=click.Choice(["z", "q"]), default="z", show_default=True,
-              help="Target ring: z accepts ZT or Z coefficients, q also accepts rationals.")
+@click.option("--to", "to", type=click.Choice(["zt", "z", "q"]), default="z", show_default=True,
+              help="Target ring: z accepts ZT or Z coefficients, q also accepts rationals, zt "
+                   "only -1, 0, 1.")
 @click.option("--steps", type=click.IntRange(min=2), default=None,
               help="Hensel steps: lift mod p^K (default: 20, 40 then 60 bits of precision).")
 @click.option("--tries", type=click.IntRange(min=1), default=8, show_default=True,

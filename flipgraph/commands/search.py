@@ -86,9 +86,10 @@ def _view(settings, every: float) -> ProgressView:
 @click.option("--out", type=click.Path(file_okay=False),
               help="Folder for best.json and log.jsonl (default: runs/<format>-<ring>-<time>).")
 @click.option("--lift", "lift", is_flag=False, flag_value="z", default=None,
-              type=click.Choice(["z", "q"]),
-              help="Keep only results that lift (Hensel lifting) to Z (`--lift`) or Q "
-                   "(`--lift q`, e.g. after a z3 search for a scheme needing 1/2): a result that "
+              type=click.Choice(["zt", "z", "q"]),
+              help="Keep only results that lift (Hensel lifting) to Z (`--lift`), Q "
+                   "(`--lift q`, e.g. after a z3 search for a scheme needing 1/2) or ZT "
+                   "(`--lift zt`: coefficients -1, 0, 1 only): a result that "
                    "does not lift is dropped and the search goes on with the next seed; the lifted "
                    "scheme is written to OUT/lifted.json and saved.")
 @click.option("--lift-neighbours", type=click.IntRange(min=0), default=0, show_default=True,
@@ -290,12 +291,12 @@ def _count(value, config) -> int:
 
 
 def _lift_ring(value, config) -> str | None:
-    """--lift / recipe ``lift``: true or "z" -> "z", "q" -> "q", false or absent -> None."""
+    """--lift / recipe ``lift``: true or "z" -> "z", "q" / "zt" as given, false or absent -> None."""
     if value in (None, False):
         return None
-    if value is True or str(value).lower() in ("z", "q"):
+    if value is True or str(value).lower() in ("zt", "z", "q"):
         return "z" if value is True else str(value).lower()
-    raise click.BadParameter(f"{value!r}: use true, \"z\" or \"q\"" + (f" (in {config})" if config else ""),
+    raise click.BadParameter(f"{value!r}: use true, \"zt\", \"z\" or \"q\"" + (f" (in {config})" if config else ""),
                              param_hint="--lift")
 
 
