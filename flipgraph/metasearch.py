@@ -9,7 +9,8 @@ format's walk starts over from a candidate below its level; then every format st
 goal walks for a slice (``workers`` processes share the formats); then each new best is verified,
 lifted when asked (``lift_to``), and saved when it beats what the database holds for its format in
 its ring (:func:`flipgraph.pipeline.save_if_better`). A format is done at its goal rank: the best
-known rank over Z (:mod:`flipgraph.db.best_known`), for a scheme valid over Z (ZT, or lifted).
+known rank over Z (:mod:`flipgraph.db.best_known`), for a scheme valid over Z (ZT, or lifted; a
+ZT walk wants a ZT scheme).
 
     >>> settings = MetaSettings(meta_formats("2x2x2,2x2x4"), lift_to="z")   # doctest: +SKIP
     >>> database = default_database("/tmp/x.h5", catalogue=False)          # doctest: +SKIP
@@ -32,7 +33,7 @@ import numpy as np
 
 from . import meta
 from .db.best_known import best_known
-from .errors import FlipgraphError
+from .errors import FlipgraphError, SchemeError
 from .lift import lift
 from .pipeline import save_if_better
 from .scheme import Scheme, standard
@@ -146,15 +147,29 @@ class _Format:
                 seed=seed, ring=ring, **search_defaults(matmul(*self.fmt), ring)))
 
     def offers(self, scheme: Scheme) -> tuple[bool, bool]:
-        """Whether ``scheme`` (of this format) beats the run's best in the walk ring / over Z."""
-        in_ring = self.best is None or scheme.rank < self.best.rank
+        """Whether ``scheme`` (of this format) beats the run's best in the walk ring (where it can
+        be read: a Z scheme with a 2 is no ZT walk's start) / over Z."""
+        in_ring = (self.best is None or scheme.rank < self.best.rank) \
+            and _readable(scheme, self.settings.ring)
         over_z = scheme.ring.name in ("zt", "z") and (self.best_z is None
                                                       or scheme.rank < self.best_z.rank)
         return in_ring, over_z
 
     @property
     def finished(self) -> bool:
-        return self.goal is not None and self.best_z is not None and self.best_z.rank <= self.goal
+        """At the goal with a scheme valid over Z; a ZT walk wants a ZT one (a stored Z scheme
+        with a 2 at the goal does not end it)."""
+        done = self.best if self.settings.ring == "zt" else self.best_z
+        return self.goal is not None and done is not None and done.rank <= self.goal
+
+
+def _readable(scheme: Scheme, ring: str) -> bool:
+    """Whether ``scheme``'s coefficients belong to ``ring`` (reduced mod p for z2/z3)."""
+    try:
+        scheme.over(ring)
+    except SchemeError:
+        return False
+    return True
 
 
 def _walk(job: tuple[dict, float]) -> dict:
@@ -199,7 +214,8 @@ def run_meta_search(settings: MetaSettings, database, *,
         say(f"{clock():7.2f} s  {scheme.format_str} rank {scheme.rank} over {scheme.ring} ({how})")
         if state.finished and state.fmt not in result.done:
             result.done[state.fmt] = clock()
-            say(f"{clock():7.2f} s  {scheme.format_str}: goal {state.goal} reached over Z")
+            say(f"{clock():7.2f} s  {scheme.format_str}: goal {state.goal} reached over "
+                f"{'ZT' if settings.ring == 'zt' else 'Z'}")
 
     for fmt, state in formats.items():
         offer(state, standard(*fmt).over("zt"), "standard")

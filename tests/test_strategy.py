@@ -172,6 +172,17 @@ def test_meta_search_fills_a_fresh_database_at_the_best_known_ranks(tmp_path):
     assert again.complete and again.saved == 0            # the database holds them already
 
 
+def test_a_zt_meta_search_walks_past_a_stored_scheme_it_cannot_read(tmp_path):
+    """The database's best 2x2x2 has a coefficient 2: valid over Z, no start for a ZT walk."""
+    database = default_database(tmp_path / "z.h5", catalogue=False)
+    held = meta.sandwich(classics.strassen(), [[2, 1], [1, 1]], [[1, 1], [0, 1]], [[1, 0], [1, 1]])
+    assert held.ring.name == "z" and verify(held)
+    database.add(held)
+    settings = MetaSettings([(2, 2, 2)], ring="zt", workers=1, time_limit=20, seed=1)
+    result = run_meta_search(settings, database)
+    assert result.ranks == {(2, 2, 2): 7} and result.ranks_z == {(2, 2, 2): 7}
+
+
 def test_search_meta_cli(tmp_path):
     db = tmp_path / "m.h5"
     run = CliRunner().invoke(main, ["search", "--meta", "2x2x2", "--lift", "--from-scratch",
