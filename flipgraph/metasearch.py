@@ -124,6 +124,7 @@ class _Format:
         self.walks: list[PoolStrategy] = []     # one or more (when workers outnumber formats)
         self.origin: Scheme | None = None        # where the walks started
         self.lifted: set[tuple[int, int]] = set()  # (restarts, walk) whose best was lifted
+        self.made: dict = {}          # (over_z, perm, move) -> (inputs, result) of meta moves
 
     def start(self, scheme: Scheme) -> None:
         """Walk from ``scheme`` (read in the walk ring) towards the goal, with fresh seeds."""
@@ -299,7 +300,11 @@ def _candidates(fmt: Format, formats: dict[Format, _Format]):
                 bound = move[2]([s.rank for s in inputs])
                 if bound >= bar(over_z):
                     continue
-                scheme = move[3]([s.to_format(*f) for s, f in zip(inputs, move[1])])
+                made = state.made.get((over_z, perm, move[0]))
+                if made is None or any(x is not y for x, y in zip(made[0], inputs)):
+                    made = (inputs, move[3]([s.to_format(*f) for s, f in zip(inputs, move[1])]))
+                    state.made[(over_z, perm, move[0])] = made   # built again when an input changes
+                scheme = made[1]
                 if scheme.rank < bar(over_z):
                     found.append((scheme.to_format(*fmt), f"{move[0]}"))
     found.sort(key=lambda c: c[0].rank)
@@ -308,7 +313,8 @@ def _candidates(fmt: Format, formats: dict[Format, _Format]):
 
 def _moves(perm: Format):
     """The meta moves that make the format ``perm``: (name, input formats, rank bound from the
-    inputs' ranks, build from the inputs moved to those formats)."""
+    inputs' ranks, build from the inputs moved to those formats). A projection has no useful
+    bound (it drops the terms the row or column held), so it is always built (0)."""
     n = list(perm)
     label = lambda f: "x".join(map(str, f))                          # noqa: E731
     for dim in range(3):
@@ -326,8 +332,9 @@ def _moves(perm: Format):
         if n[dim] < MAX_DIM:                                          # project along dim
             a = n.copy()
             a[dim] += 1
-            yield (f"project {label(a)}", (tuple(a),), lambda r: r[0],
-                   lambda s, d=dim, i=n[dim]: meta.project(s[0], d, i))
+            for index in range(a[dim]):        # which row/column goes matters (3x5x4: 50 to 61)
+                yield (f"project {label(a)} index {index}", (tuple(a),), lambda r: 0,
+                       lambda s, d=dim, i=index: meta.project(s[0], d, i))
     for a in itertools.product(*(_divisors(d) for d in n)):          # product
         b = tuple(d // x for d, x in zip(n, a))
         if 1 < np.prod(a) and 1 < np.prod(b):

@@ -158,6 +158,21 @@ def test_meta_moves_make_candidates_from_other_formats():
         assert found[0][0].ring.name == "zt" and verify(found[0][0])
 
 
+def test_meta_moves_project_at_every_index():
+    """Laderman with its rows and columns permuted so that dropping the last one leaves 18 terms
+    in every dimension; dropping another leaves 16, and the meta move finds it."""
+    P = [[0, 0, 1], [1, 0, 0], [0, 1, 0]]
+    moved = meta.sandwich(classics.laderman(), P, [[1, 0, 0], [0, 0, 1], [0, 1, 0]], P)
+    assert [meta.project(moved, d, 2).rank for d in range(3)] == [18, 18, 18]
+    settings = MetaSettings([(2, 3, 3), (3, 3, 3)])
+    formats = {f: _Format(f, None, settings, i) for i, f in enumerate(settings.formats)}
+    formats[(2, 3, 3)].best = formats[(2, 3, 3)].best_z = standard(2, 3, 3)
+    formats[(3, 3, 3)].best = formats[(3, 3, 3)].best_z = moved
+    found = _candidates((2, 3, 3), formats)
+    assert found and found[0][0].rank == 16 and found[0][1].startswith("project 3x3x3 index")
+    assert verify(found[0][0]) and found[0][0].format == (2, 3, 3)
+
+
 def test_meta_search_fills_a_fresh_database_at_the_best_known_ranks(tmp_path):
     database = default_database(tmp_path / "fresh.h5", catalogue=False)
     settings = MetaSettings(meta_formats("2x2x2,2x2x3"), workers=1, time_limit=60,
