@@ -314,7 +314,8 @@ def _candidates(fmt: Format, formats: dict[Format, _Format]):
 def _moves(perm: Format):
     """The meta moves that make the format ``perm``: (name, input formats, rank bound from the
     inputs' ranks, build from the inputs moved to those formats). A projection has no useful
-    bound (it drops the terms the row or column held), so it is always built (0)."""
+    bound (it drops the terms the row or column held), so it is built (0) unless its input has
+    the standard rank n·m·p."""
     n = list(perm)
     label = lambda f: "x".join(map(str, f))                          # noqa: E731
     for dim in range(3):
@@ -332,8 +333,10 @@ def _moves(perm: Format):
         if n[dim] < MAX_DIM:                                          # project along dim
             a = n.copy()
             a[dim] += 1
+            full = int(np.prod(a))             # a standard scheme projects to a standard one
             for index in range(a[dim]):        # which row/column goes matters (3x5x4: 50 to 61)
-                yield (f"project {label(a)} index {index}", (tuple(a),), lambda r: 0,
+                yield (f"project {label(a)} index {index}", (tuple(a),),
+                       lambda r, full=full: r[0] if r[0] >= full else 0,
                        lambda s, d=dim, i=index: meta.project(s[0], d, i))
     for a in itertools.product(*(_divisors(d) for d in n)):          # product
         b = tuple(d // x for d, x in zip(n, a))
