@@ -115,8 +115,8 @@ def lift(scheme: Scheme, to: str = "z", steps: int | None = None, tries: int = 8
     if p == 0:
         ring = smallest_ring(np.concatenate([scheme.U.ravel(), scheme.V.ravel(), scheme.W.ravel()]))
         out = scheme.over(ring)
-        return done(ok=_RING_ORDER[ring.name] <= _RING_ORDER[to], scheme=out, ring=ring.name, method="none",
-                    reason="already over characteristic 0")
+        return done(ok=_RING_ORDER[ring.name] <= _RING_ORDER[to], scheme=out, ring=ring.name,
+                    method="none", reason="already over characteristic 0")
 
     lifter = _Hensel(scheme)
     if not lifter.first_step_consistent():

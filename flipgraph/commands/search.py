@@ -296,8 +296,8 @@ def _lift_ring(value, config) -> str | None:
         return None
     if value is True or str(value).lower() in ("zt", "z", "q"):
         return "z" if value is True else str(value).lower()
-    raise click.BadParameter(f"{value!r}: use true, \"zt\", \"z\" or \"q\"" + (f" (in {config})" if config else ""),
-                             param_hint="--lift")
+    where = f" (in {config})" if config else ""
+    raise click.BadParameter(f"{value!r}: use true, \"zt\", \"z\" or \"q\"{where}", param_hint="--lift")
 
 
 def _settings(opts: dict, config) -> SearchSettings:
