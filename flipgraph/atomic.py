@@ -1,9 +1,10 @@
 """Atomic file writes: every file flipgraph writes appears whole or not at all.
 
 The data goes to a temporary file ``.<name>.<random>.tmp`` in the target's folder, is fsynced,
-renamed over the target with ``os.replace`` and the folder is fsynced. A process killed at any
-moment leaves the old file or the new one, never half of one. On any error (disk full, no
-permission, a missing folder, ...) the temporary file is removed and a one-line
+renamed over the target with ``os.replace`` and the folder is fsynced; a missing folder is created
+first (as ``search --out`` creates its folder). A process killed at any moment leaves the old file
+or the new one, never half of one. On any error (disk full, no permission, a parent that is a
+file, ...) the temporary file is removed and a one-line
 :class:`~flipgraph.errors.FlipgraphError` naming the user's file (never the temporary one) is
 raised. An existing file keeps its permissions; a new one gets 0o666 minus the umask.
 
@@ -54,6 +55,7 @@ def replacing(path):
     path = Path(path)
     tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.close(fd)
         os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())

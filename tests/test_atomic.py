@@ -58,6 +58,9 @@ def test_disk_full_is_one_line_naming_the_file(tmp_path, monkeypatch, call):
     assert path.read_bytes() == before and _no_temporaries(tmp_path)
 
 
-def test_missing_folder_is_a_flipgraph_error(tmp_path):
-    with pytest.raises(FlipgraphError, match=f"{tmp_path / 'no' / 'a.txt'}: not written"):
-        write_text(tmp_path / "no" / "a.txt", "x")
+def test_missing_folders_are_created_and_a_file_in_the_way_is_a_flipgraph_error(tmp_path):
+    write_text(tmp_path / "new" / "deeper" / "a.txt", "x")
+    assert (tmp_path / "new" / "deeper" / "a.txt").read_text() == "x"
+    (tmp_path / "plain").write_text("a file")
+    with pytest.raises(FlipgraphError, match=f"{tmp_path / 'plain' / 'a.txt'}: not written"):
+        write_text(tmp_path / "plain" / "a.txt", "x")

@@ -98,7 +98,6 @@ def codegen_cmd(scheme, output, fmt, restarts, fault_tolerant, others, parity, m
 
 
 def _write(output: Path, source: str) -> None:
-    output.parent.mkdir(parents=True, exist_ok=True)
     write_text(output, source)
     click.echo(f"wrote {output}", err=True)
 

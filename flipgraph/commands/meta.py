@@ -8,7 +8,6 @@ import click
 import numpy as np
 
 from .. import io, meta
-from ..errors import FlipgraphError
 from ..pipeline import resolve
 
 DIM = click.IntRange(0, 2)
@@ -21,11 +20,7 @@ def _output(command):
 
 
 def _write(scheme, output, sources, move) -> None:
-    """Save the verified result (creating its folder, as `search --out` does) and say so."""
-    try:
-        Path(output).parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise FlipgraphError(f"{output}: not written: {exc.strerror or exc}") from None
+    """Save the verified result (the writer creates its folder) and say so."""
     io.save(scheme, output, meta={"source": "flipgraph meta", "move": move,
                                   "from": [r.source for r in sources]})
     click.echo(f"{move}: {scheme.format_str} rank {scheme.rank} over {scheme.ring.name} "
