@@ -121,6 +121,7 @@ class _Format:
         self.restarts = 0
         self.best: Scheme | None = None          # lowest rank in the walk ring
         self.best_z: Scheme | None = None        # lowest rank valid over Z (ZT or Z)
+        self.ternary: Scheme | None = None       # lowest rank over ZT
         self.walks: list[PoolStrategy] = []     # one or more (when workers outnumber formats)
         self.origin: Scheme | None = None        # where the walks started
         self.lifted: set[tuple[int, int]] = set()  # (restarts, walk) whose best was lifted
@@ -158,9 +159,11 @@ class _Format:
 
     @property
     def finished(self) -> bool:
-        """At the goal with a scheme valid over Z; a ZT walk wants a ZT one (a stored Z scheme
-        with a 2 at the goal does not end it)."""
-        done = self.best if self.settings.ring == "zt" else self.best_z
+        """At the goal with a scheme valid over Z; a ZT walk or a lift to ZT wants a ZT one (a
+        stored Z scheme with a 2 at the goal does not end it)."""
+        done = self.best_z
+        if "zt" in (self.settings.ring, self.settings.lift_to):
+            done = self.best if self.settings.ring == "zt" else self.ternary
         return self.goal is not None and done is not None and done.rank <= self.goal
 
 
@@ -201,12 +204,16 @@ def run_meta_search(settings: MetaSettings, database, *,
     def offer(state: _Format, scheme: Scheme, how: str) -> None:
         """Take ``scheme`` (verified) as a best of its format where it is one; save it."""
         in_ring, over_z = state.offers(scheme)
-        if not (in_ring or over_z):
+        ternary = scheme.ring.name == "zt" and (state.ternary is None
+                                                or scheme.rank < state.ternary.rank)
+        if not (in_ring or over_z or ternary):
             return
         if in_ring:
             state.best = scheme.over(settings.ring) if scheme.ring.name != settings.ring else scheme
         if over_z:
             state.best_z = scheme
+        if ternary:
+            state.ternary = scheme
         provenance = {"source": "flipgraph search --meta", "how": how, "ring": settings.ring,
                       "seed": settings.seed, "seconds": round(clock(), 3)}
         for kept in {id(s): s for s in (scheme, state.best)}.values():
@@ -216,7 +223,7 @@ def run_meta_search(settings: MetaSettings, database, *,
         if state.finished and state.fmt not in result.done:
             result.done[state.fmt] = clock()
             say(f"{clock():7.2f} s  {scheme.format_str}: goal {state.goal} reached over "
-                f"{'ZT' if settings.ring == 'zt' else 'Z'}")
+                f"{'ZT' if 'zt' in (settings.ring, settings.lift_to) else 'Z'}")
 
     for fmt, state in formats.items():
         offer(state, standard(*fmt).over("zt"), "standard")

@@ -196,6 +196,11 @@ def test_a_zt_meta_search_walks_past_a_stored_scheme_it_cannot_read(tmp_path):
     settings = MetaSettings([(2, 2, 2)], ring="zt", workers=1, time_limit=20, seed=1)
     result = run_meta_search(settings, database)
     assert result.ranks == {(2, 2, 2): 7} and result.ranks_z == {(2, 2, 2): 7}
+    assert result.complete
+    lifting = MetaSettings([(2, 2, 2)], ring="z2", lift_to="zt", workers=1, time_limit=20, seed=1)
+    events = []
+    result = run_meta_search(lifting, database, on_event=events.append)
+    assert result.complete and any("lifted to zt" in e for e in events)
 
 
 def test_search_meta_cli(tmp_path):
