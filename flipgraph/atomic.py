@@ -55,7 +55,7 @@ def replacing(path):
     path = Path(path)
     tmp = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _make_folder(path)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.close(fd)
         os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
@@ -73,6 +73,16 @@ def replacing(path):
     finally:
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _make_folder(path: Path) -> None:
+    """Create ``path``'s missing folders; a file in their way is a one-line error."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = next((p for p in (path.parent, *path.parent.parents)
+                        if p.exists() and not p.is_dir()), path.parent)
+        raise FlipgraphError(f"{path}: not written: {blocker} is a file, not a folder") from None
 
 
 def _reason(exc: OSError, tmp, path: Path) -> str:

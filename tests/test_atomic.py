@@ -62,5 +62,7 @@ def test_missing_folders_are_created_and_a_file_in_the_way_is_a_flipgraph_error(
     write_text(tmp_path / "new" / "deeper" / "a.txt", "x")
     assert (tmp_path / "new" / "deeper" / "a.txt").read_text() == "x"
     (tmp_path / "plain").write_text("a file")
-    with pytest.raises(FlipgraphError, match=f"{tmp_path / 'plain' / 'a.txt'}: not written"):
-        write_text(tmp_path / "plain" / "a.txt", "x")
+    for target in (tmp_path / "plain" / "a.txt", tmp_path / "plain" / "deeper" / "a.txt"):
+        with pytest.raises(FlipgraphError, match=f"{target}: not written: {tmp_path / 'plain'} "
+                                                 f"is a file, not a folder"):
+            write_text(target, "x")
