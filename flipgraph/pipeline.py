@@ -55,8 +55,8 @@ def resolve(spec, *, fmt: str | None = None, ring=None, key: str | None = None,
             db=None) -> Resolved:
     """The one scheme ``spec`` names (see the module docstring). ``fmt``: file format (default by
     suffix); ``ring``: read a file in this ring, or for a format pick the database's best scheme
-    valid over it (default "z": valid over the integers); ``db``: a Database (default: the user's
-    database over the shipped catalogue)."""
+    valid over it (default "z": valid over the integers, and a ternary one stays over ZT); ``db``:
+    a Database (default: the user's database over the shipped catalogue)."""
     if isinstance(spec, Scheme):
         return Resolved(spec.over(ring) if ring else spec, "scheme", "a Scheme object")
     if spec is None or not str(spec).strip():
