@@ -55,6 +55,9 @@ def _mats(scheme: Scheme):
     r = scheme.rank
     return (scheme.U.reshape(r, n, m), scheme.V.reshape(r, m, p), scheme.W.reshape(r, n, p))
 
+#: Characteristic-zero rings, smallest first (each holds the one before).
+_CHAR0 = ("zt", "z", "q")
+
 
 def _common_ring(a: Scheme, b: Scheme):
     if a.ring == b.ring:
@@ -64,8 +67,7 @@ def _common_ring(a: Scheme, b: Scheme):
             raise SchemeError(f"cannot combine a {a.ring} scheme with a {b.ring} scheme")
         mod = a.ring if a.ring.modulus else b.ring        # an integer scheme reduces mod p
         return mod
-    order = ["zt", "z", "q"]
-    return as_ring(order[max(order.index(a.ring.name), order.index(b.ring.name))])
+    return as_ring(_CHAR0[max(_CHAR0.index(a.ring.name), _CHAR0.index(b.ring.name))])
 
 
 def _in_ring(mats, ring, fmt) -> Scheme:
@@ -84,8 +86,7 @@ def _widened(ring, mats):
     values = np.concatenate([np.asarray(f, dtype=object).ravel() for f in mats]) \
         if any(np.size(f) for f in mats) else np.zeros(0, dtype=object)
     smallest = smallest_ring(values)
-    order = ["zt", "z", "q"]
-    return smallest if order.index(smallest.name) > order.index(ring.name) else ring
+    return smallest if _CHAR0.index(smallest.name) > _CHAR0.index(ring.name) else ring
 
 
 # --------------------------------------------------------------------------- product
