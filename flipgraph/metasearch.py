@@ -161,9 +161,7 @@ class _Format:
     def finished(self) -> bool:
         """At the goal with a scheme valid over Z; a ZT walk or a lift to ZT wants a ZT one (a
         stored Z scheme with a 2 at the goal does not end it)."""
-        done = self.best_z
-        if "zt" in (self.settings.ring, self.settings.lift_to):
-            done = self.best if self.settings.ring == "zt" else self.ternary
+        done = self.ternary if "zt" in (self.settings.ring, self.settings.lift_to) else self.best_z
         return self.goal is not None and done is not None and done.rank <= self.goal
 
 
@@ -204,8 +202,8 @@ def run_meta_search(settings: MetaSettings, database, *,
     def offer(state: _Format, scheme: Scheme, how: str) -> None:
         """Take ``scheme`` (verified) as a best of its format where it is one; save it."""
         in_ring, over_z = state.offers(scheme)
-        ternary = scheme.ring.name == "zt" and (state.ternary is None
-                                                or scheme.rank < state.ternary.rank)
+        ternary = not scheme.ring.modulus and _readable(scheme, "zt") \
+            and (state.ternary is None or scheme.rank < state.ternary.rank)
         if not (in_ring or over_z or ternary):
             return
         if in_ring:
@@ -213,7 +211,7 @@ def run_meta_search(settings: MetaSettings, database, *,
         if over_z:
             state.best_z = scheme
         if ternary:
-            state.ternary = scheme
+            state.ternary = scheme.over("zt")
         provenance = {"source": "flipgraph search --meta", "how": how, "ring": settings.ring,
                       "seed": settings.seed, "seconds": round(clock(), 3)}
         for kept in {id(s): s for s in (scheme, state.best)}.values():
