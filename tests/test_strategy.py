@@ -102,10 +102,12 @@ def test_medium_z2_targets_restart_by_default_and_a_flag_wins():
     assert filled("4x4x4", reset_flips=0, plus_after=5_000) == (5_000, 0)
 
 
-@pytest.mark.parametrize("executor", [InlineExecutor(turn=0.05), ProcessExecutor()])
+@pytest.mark.parametrize("executor", [InlineExecutor(turn=0.5), ProcessExecutor()])   # a turn spans a report (0.5 s)
 def test_executors_hand_shared_schemes_to_the_worker(executor):
-    """share(w, report) -> (level, schemes): the worker adopts them before its next walk."""
-    workers = [strategy(), strategy(seed=4)]                       # 3x3x4 from 36
+    """share(w, report) -> (level, schemes): the worker adopts them before its next walk.
+    Worker 1 makes walks of one flip, which cannot reduce the standard 3x3x4 (36): it is still
+    above the shared 32 when the offer comes (a free walker may get there first and not adopt)."""
+    workers = [strategy(), strategy(seed=4, path_limit=1, plus_after=0)]    # 3x3x4 from 36
     low = meta.extend(classics.laderman(), 2).over("z2")            # 3x3x4 of rank 23 + 9
     F = pack(low, "z2", workers[0].start.shape[1])
     last = {}
