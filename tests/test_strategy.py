@@ -102,7 +102,8 @@ def test_medium_z2_targets_restart_by_default_and_a_flag_wins():
     assert filled("4x4x4", reset_flips=0, plus_after=5_000) == (5_000, 0)
 
 
-@pytest.mark.parametrize("executor", [InlineExecutor(turn=0.5), ProcessExecutor()])   # a turn spans a report (0.5 s)
+# inline turns of 0.5 s: a worker reports every 0.5 s within its turn, so the offer can come
+@pytest.mark.parametrize("executor", [InlineExecutor(turn=0.5), ProcessExecutor()])
 def test_executors_hand_shared_schemes_to_the_worker(executor):
     """share(w, report) -> (level, schemes): the worker adopts them before its next walk.
     Worker 1 makes walks of one flip, which cannot reduce the standard 3x3x4 (36): it is still
