@@ -155,8 +155,9 @@ def _lookup(path, fmt: str | None, for_writing: bool) -> Format:
     for f in FORMATS.values():
         if f.suffix == suffix:
             return f
-    raise FormatError(f"{path}: cannot tell the file format from the suffix {suffix or '(none)'!r}; "
-                      f"name it with --to/fmt: one of {', '.join(FORMATS)}")
+    suffixes = ", ".join(sorted({f.suffix for f in FORMATS.values() if f.suffix}))
+    raise FormatError(f"{path}: cannot tell the file format from the suffix {suffix or '(none)'!r} "
+                      f"(known: {suffixes}); give the format, one of {', '.join(FORMATS)}")
 
 
 def load_all(path, fmt: str | None = None, ring=None) -> list[tuple[str, Scheme]]:
