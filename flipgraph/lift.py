@@ -20,7 +20,9 @@ Q with denominators prime to p. That answer is certain and fast.
 When Hensel gives no ternary scheme for a Z2 input, a sign search keeps the Z2 support and looks for
 signs ±1 that make the scheme valid over Z (:func:`_sign_search`: the parity of the number of minus
 signs in each Brent equation is linear over GF(2); the affine space of solutions of those linear
-equations is searched exhaustively when small, by random sampling otherwise).
+equations is searched exhaustively when small, by random sampling otherwise). Asked for ZT, a lift
+that has coefficients beyond ±1 is moved to a ternary form when one is near: sandwiches and flips
+over Z (:mod:`flipgraph.ternary`).
 
 Example::
 
@@ -42,6 +44,7 @@ from ._gfp import GFpSolver
 from .errors import SchemeError
 from .rings import smallest_ring
 from .scheme import Scheme
+from .ternary import ternary_form
 from .verify import verify
 
 __all__ = ["LiftResult", "lift", "rational_reconstruction"]
@@ -60,7 +63,8 @@ class LiftResult:
     ring      the ring of ``scheme``: "zt", "z" or "q" (None without a scheme)
     reason    why not ok (or a note on how it was reached)
     proven    when no lift was found: True iff it is certain that none exists (first step inconsistent)
-    method    "hensel" or "sign search"
+    method    "hensel" or "sign search", then " + ternary form" when that made it ternary ("none"
+              or "ternary form" for an input already over Z)
     steps     p-adic precision of the Hensel lift (mod p^steps)
     seconds   wall time of the whole call
     """
@@ -91,7 +95,9 @@ class LiftResult:
 def lift(scheme: Scheme, to: str = "z", steps: int | None = None, tries: int = 8,
          seed: int = 0) -> LiftResult:
     """Lift a Z2 or Z3 scheme to Z (``to="z"``, the default), Q (``to="q"``) or ZT (``to="zt"``:
-    only coefficients -1, 0, 1 count; the sign search decides when Hensel finds none).
+    only coefficients -1, 0, 1 count; the sign search decides when Hensel finds none, and a lift
+    over Z is moved to a ternary form by sandwiches and flips over Z when one is near,
+    :mod:`flipgraph.ternary`; a Z scheme given as input goes there directly).
 
     ``steps`` fixes the p-adic precision (lift mod p^steps; default: try 20, 40, 60 bits in turn).
     ``tries`` bounds the number of choices of free coordinates: the first pivots the nonzero
@@ -114,9 +120,12 @@ def lift(scheme: Scheme, to: str = "z", steps: int | None = None, tries: int = 8
     p = scheme.ring.modulus
     if p == 0:
         ring = smallest_ring(np.concatenate([scheme.U.ravel(), scheme.V.ravel(), scheme.W.ravel()]))
-        out = scheme.over(ring)
-        return done(ok=_RING_ORDER[ring.name] <= _RING_ORDER[to], scheme=out, ring=ring.name,
-                    method="none", reason="already over characteristic 0")
+        out, method = scheme.over(ring), "none"
+        if to == "zt" and ring.name == "z":
+            out, method = _ternary(out, seed)
+        ok = _RING_ORDER[out.ring.name] <= _RING_ORDER[to]
+        return done(ok=ok, scheme=out, ring=out.ring.name, method=method,
+                    reason="already over characteristic 0" if ok else _MISSED[out.ring.name])
 
     lifter = _Hensel(scheme)
     if not lifter.first_step_consistent():
@@ -143,12 +152,23 @@ def lift(scheme: Scheme, to: str = "z", steps: int | None = None, tries: int = 8
     if best is None:
         return done(ok=False, method="hensel",
                     reason=f"no lift found in {tries} tries ({failures[-1]}); not proven impossible")
+    if to == "zt" and best.ring.name == "z":
+        best, also = _ternary(best, seed)
+        method = f"{method} + {also}" if also != "none" else method
     ok = _RING_ORDER[best.ring.name] <= _RING_ORDER[to]
-    reason = "" if ok else ("found only a lift over Q (denominators), none over Z"
-                            if best.ring.name == "q" else
-                            "found only a lift over Z (coefficients beyond ±1), no ternary one")
     return done(ok=ok, scheme=best, ring=best.ring.name, method=method, steps=best_steps,
-                reason=reason)
+                reason="" if ok else _MISSED[best.ring.name])
+
+
+_MISSED = {"q": "found only a lift over Q (denominators), none over Z",
+           "z": "found only a lift over Z (coefficients beyond ±1), no ternary one"}
+
+
+def _ternary(scheme: Scheme, seed: int) -> tuple[Scheme, str]:
+    """(the ternary form of the Z ``scheme``, "ternary form") when one is found
+    (:func:`flipgraph.ternary.ternary_form`), else (``scheme``, "none")."""
+    found = ternary_form(scheme, seed=seed)
+    return (found, "ternary form") if found is not None else (scheme, "none")
 
 
 class _Hensel:

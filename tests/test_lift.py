@@ -15,6 +15,7 @@ from flipgraph.cli import main
 from flipgraph.errors import SchemeError
 from flipgraph.lift import _sign_search, rational_reconstruction
 from flipgraph.rings import smallest_ring
+from flipgraph.tensors import from_dense
 
 ANCHORS = Path(__file__).resolve().parents[2] / "shared" / "anchors"
 
@@ -187,7 +188,15 @@ def test_lift_to_zt_accepts_only_ternary_coefficients():
     assert verify(two)
     to_z, to_zt = lift(two, to="z"), lift(two, to="zt")
     assert to_z.ok and to_z.ring == "z"
-    assert not to_zt.ok and to_zt.ring == "z" and verify(to_zt.scheme)
+    # its ternary form, by a flip over Z: a·b·c + a·0·c or the like
+    assert to_zt.ok and to_zt.ring == "zt" and to_zt.method == "ternary form"
+    assert verify(to_zt.scheme) and to_zt.scheme.rank == 2
+    # the tensor 2·(e⊗e⊗e) at rank 1 has no ternary scheme at all
+    double = Scheme(from_dense(np.full((1, 1, 1), 2)), np.array([[2]]), np.array([[1]]),
+                    np.array([[1]]), "z")
+    assert verify(double)
+    missed = lift(double, to="zt")
+    assert not missed.ok and missed.ring == "z" and "no ternary one" in missed.reason
 
 
 def test_invalid_input_is_refused():
