@@ -31,6 +31,7 @@ from .errors import FlipgraphError, FormatError, SchemeError
 from .pacing import Pacer
 from .lift import LiftResult, lift
 from .scheme import Scheme
+from .ternary import outside, ternary_form
 from .tensors import parse_target
 
 __all__ = ["Resolved", "resolve", "resolve_all", "start_scheme", "lift_or_neighbour",
@@ -359,7 +360,9 @@ def lift_or_neighbour(scheme: Scheme, to: str, neighbours: int = 0, seed: int = 
 def start_scheme(path, target, ring: str, *, fmt=None, key=None, read_ring=None) -> Scheme:
     """The scheme of the file ``path`` (format ``fmt``, entry ``key``, read in ``read_ring``;
     default: as the file says) as the start of a ``ring`` walk on ``target``: moved to the target's
-    format through a symmetry if need be, read in the walk's ring; one-line errors naming the file."""
+    format through a symmetry if need be, read in the walk's ring (a Z scheme with coefficients
+    beyond ±1 starts a ZT walk from its ternary form, :mod:`flipgraph.ternary`); one-line errors
+    naming the file."""
     scheme = resolve(str(path), fmt=fmt, key=key, ring=read_ring).scheme
     if scheme.target != target:
         if not (scheme.target.is_matmul and target.is_matmul):
@@ -369,6 +372,12 @@ def start_scheme(path, target, ring: str, *, fmt=None, key=None, read_ring=None)
         except FlipgraphError:
             raise FlipgraphError(f"{path}: holds a {scheme.format_str} scheme, not "
                                  f"{target.label}") from None
+    if ring == "zt" and scheme.ring.name == "z" and outside(scheme):
+        ternary = ternary_form(scheme)
+        if ternary is None:
+            raise FlipgraphError(f"{path}: cannot start a zt walk from this z scheme: it has "
+                                 f"coefficients beyond ±1 and no ternary form was found near it")
+        return ternary
     try:
         return scheme.over(ring)
     except FlipgraphError as exc:

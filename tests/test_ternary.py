@@ -7,7 +7,8 @@ from click.testing import CliRunner
 from flipgraph import Scheme, classics, io, meta, standard, verify
 from flipgraph.cli import main
 from flipgraph.db.store import Database, shipped_path
-from flipgraph.errors import SchemeError
+from flipgraph.errors import FlipgraphError, SchemeError
+from flipgraph.pipeline import start_scheme
 from flipgraph.tensors import from_dense
 from flipgraph.ternary import _flips, _terms, outside, ternary_form
 
@@ -64,12 +65,12 @@ def test_no_ternary_form_is_none_and_mod_p_input_is_refused():
 
 
 def test_the_catalogues_3x4x5_rank_47_over_z_has_a_ternary_form():
-    """The shipped 3x4x5:47 has coefficients ±2; its ternary form is the ZT record."""
-    found = Database(shipped_path(), readonly=True).best_for("3x4x5", ring="z")
-    assert found is not None
-    scheme = found[0]
-    if scheme.rank != 47 or outside(scheme) == 0:
-        pytest.skip("the catalogue's 3x4x5 is not the Z rank-47 scheme with ±2")
+    """The shipped 3x4x5:47 over Z has 59 coefficients ±2; its ternary form is the ZT record."""
+    db = Database(shipped_path(), readonly=True)
+    entries = [e for e in db.query("3x4x5", ring="z") if e.ring == "z" and e.rank == 47]
+    assert entries, "the catalogue keeps the Z 47 that the ZT 47's recipe starts from"
+    scheme = db.get(entries[0])
+    assert outside(scheme) > 0
     ternary = ternary_form(scheme, seed=0)
     assert ternary is not None and ternary.rank == 47 and ternary.ring.name == "zt"
     assert verify(ternary)
@@ -85,3 +86,23 @@ def test_cli_lift_to_zt_writes_the_ternary_form_of_a_z_scheme(tmp_path):
     assert len(written) == 1
     lifted = io.load(written[0])
     assert lifted.ring.name == "zt" and verify(lifted) and lifted.rank == 7
+
+
+def test_a_zt_search_from_a_z_scheme_starts_from_its_ternary_form(tmp_path):
+    start = doubled(classics.strassen(), 0)
+    path = tmp_path / "two.json"
+    io.save(start, path)
+    result = CliRunner().invoke(main, ["search", "2x2x2", "--ring", "zt", "--from", str(path),
+                                       "--target-rank", "7", "--no-save", "--out", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    best = io.load(tmp_path / "run" / "best.json")
+    assert best.ring.name == "zt" and best.rank == 7 and verify(best)
+
+
+def test_a_zt_walk_from_a_z_scheme_without_ternary_form_is_a_one_line_error(tmp_path):
+    double = Scheme(from_dense(np.full((1, 1, 1), 2)), np.array([[2]]), np.array([[1]]),
+                    np.array([[1]]), "z")
+    path = tmp_path / "double.json"
+    io.save(double, path)
+    with pytest.raises(FlipgraphError, match="no ternary form"):
+        start_scheme(path, double.target, "zt")
