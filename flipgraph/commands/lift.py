@@ -35,12 +35,16 @@ def lift_command(files, to, steps, tries, key, out, ring, fmt):
     exactly before it is written, with the provenance of its source carried forward (a lifted
     search result still names its search). Exit code 0 when every scheme lifted, 1 otherwise.
 
+    With --to zt, a lift over Z with coefficients beyond ±1 (or a Z scheme given as the file) is
+    moved to a ternary form when one is near: a unimodular sandwich, then flips over Z.
+
     \b
     Examples:
       flipgraph lift found-333-23.json --out lifted/
       flipgraph lift 444-47-mod2.exp                  # prints why it does not lift
       flipgraph lift factorizations_f2.npz --key 4,4,4
       flipgraph lift scheme-z3.json --to q --steps 30
+      flipgraph lift 345-47-over-z.json --to zt       # its ternary form
     """
     all_ok = True
     for done in lift_files(files, to=to, steps=steps, tries=tries, key=key, ring=ring, fmt=fmt,
