@@ -33,14 +33,19 @@ import numpy as np
 from . import meta
 from .errors import SchemeError
 from .scheme import Scheme
-from .verify import verify
 
 __all__ = ["outside", "ternary_form"]
 
 
 def outside(scheme: Scheme) -> int:
     """The number of coefficients of ``scheme`` outside {-1, 0, 1}."""
-    return sum(_outside(np.asarray(M, dtype=object).astype(np.int64)) for M in (scheme.U, scheme.V, scheme.W))
+    return sum(_outside(M) for M in _integers(scheme))
+
+
+def _integers(scheme: Scheme) -> tuple[np.ndarray, ...]:
+    """U, V, W as int64 arrays (rank × entries of A, B, C)."""
+    return tuple(np.asarray(M, dtype=object).astype(np.int64)
+                 for M in (scheme.U, scheme.V, scheme.W))
 
 
 def _outside(M) -> int:
@@ -48,6 +53,8 @@ def _outside(M) -> int:
 
 
 def _score(mats) -> float:
+    """The annealing's energy: coefficients outside {-1, 0, 1}, then (a thousandth each) the sum
+    of |c|."""
     return sum(_outside(M) + 1e-3 * float(np.abs(M).sum()) for M in mats)
 
 
@@ -80,7 +87,9 @@ def _anneal(scheme: Scheme, rng, steps: int, deadline) -> Scheme:
     """The sandwich of ``scheme`` with the fewest coefficients outside {-1, 0, 1} met by a
     simulated annealing over transvections (temperature 2 down to 0.05)."""
     n, m, p = scheme.format
-    U0, V0, W0 = (M.astype(np.int64) for M in meta._mats(scheme.over("z")))
+    r = scheme.rank                                    # U[q] is n×m, V[q] m×p, W[q] n×p
+    shapes = ((n, m), (m, p), (n, p))
+    U0, V0, W0 = (M.reshape(r, *shape) for M, shape in zip(_integers(scheme), shapes))
     sizes = {"X": n, "Y": m, "Z": p}
     current = {k: (np.eye(s, dtype=np.int64), np.eye(s, dtype=np.int64)) for k, s in sizes.items()}
 
@@ -118,8 +127,9 @@ def _anneal(scheme: Scheme, rng, steps: int, deadline) -> Scheme:
 
 
 def _terms(scheme: Scheme) -> list[tuple[np.ndarray, ...]]:
-    return [tuple(np.asarray(M[q], dtype=object).astype(np.int64) for M in (scheme.U, scheme.V, scheme.W))
-            for q in range(scheme.rank)]
+    """The terms as (a, b, c) int64 factor tuples."""
+    U, V, W = _integers(scheme)
+    return [(U[q], V[q], W[q]) for q in range(scheme.rank)]
 
 
 def _count(terms) -> int:
@@ -158,7 +168,8 @@ def _flips(terms):
 
 def _flip_search(scheme: Scheme, beam: int, depth: int, deadline) -> Scheme:
     """A beam search over flips over Z from ``scheme`` towards no coefficient outside {-1, 0, 1}:
-    the scheme met with the fewest such coefficients (``scheme`` itself when no flip helps), over Z."""
+    the scheme met with the fewest such coefficients (``scheme`` itself when no flip helps),
+    over Z."""
     front = [_terms(scheme)]
     best, best_count = front[0], _count(front[0])
     seen = {_key(front[0])}
