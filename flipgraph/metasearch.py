@@ -10,7 +10,8 @@ goal walks for a slice (``workers`` processes share the formats); then each new 
 lifted when asked (``lift_to``), and saved when it beats what the database holds for its format in
 its ring (:func:`flipgraph.pipeline.save_if_better`). A format is done at its goal rank: the best
 known rank over Z (:mod:`flipgraph.db.best_known`), for a scheme valid over Z (ZT, or lifted; a
-ZT walk wants a ZT scheme).
+ZT walk wants a ZT scheme, and takes a Z scheme with coefficients ±2 through its ternary form,
+:mod:`flipgraph.ternary`).
 
     >>> settings = MetaSettings(meta_formats("2x2x2,2x2x4"), lift_to="z")   # doctest: +SKIP
     >>> database = default_database("/tmp/x.h5", catalogue=False)          # doctest: +SKIP
@@ -42,11 +43,14 @@ from .walks.pool import PLUS_HEADROOM, PoolStrategy
 from .walks.runner import SUPPORTED_RINGS, search_defaults, worker_seed
 from .walks.walker import warm_up
 from .tensors import matmul
+from .ternary import outside, ternary_form
 from .verify import verify
 
 Format = tuple[int, int, int]
 #: Largest dimension ``--meta`` accepts (the walk kernel's limits are checked per format too).
 MAX_DIM = 8
+#: Seconds at most for the ternary form of one Z scheme (:func:`flipgraph.ternary.ternary_form`).
+TERNARY_SECONDS = 10.0
 
 
 def meta_formats(spec: str) -> list[Format]:
@@ -199,8 +203,20 @@ def run_meta_search(settings: MetaSettings, database, *,
     t0 = time.perf_counter()
     clock = lambda: time.perf_counter() - t0                          # noqa: E731
 
+    wants_ternary = "zt" in (settings.ring, settings.lift_to)
+    tried_ternary: set[str] = set()
+
     def offer(state: _Format, scheme: Scheme, how: str) -> None:
-        """Take ``scheme`` (verified) as a best of its format where it is one; save it."""
+        """Take ``scheme`` (verified) as a best of its format where it is one; save it. For a ZT
+        goal, a Z scheme with coefficients ±2 that would be the lowest ternary one is also
+        offered as its ternary form when one is found (each scheme tried once)."""
+        if (wants_ternary and scheme.ring.name == "z" and outside(scheme)
+                and (state.ternary is None or scheme.rank < state.ternary.rank)
+                and scheme.canonical_hash() not in tried_ternary):
+            tried_ternary.add(scheme.canonical_hash())
+            found = ternary_form(scheme, seed=settings.seed, time_limit=TERNARY_SECONDS)
+            if found is not None:
+                offer(state, found, f"{how}, ternary form")
         in_ring, over_z = state.offers(scheme)
         ternary = not scheme.ring.modulus and _readable(scheme, "zt") \
             and (state.ternary is None or scheme.rank < state.ternary.rank)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from flipgraph import classics, meta, standard, verify
+from flipgraph import classics, meta, metasearch, standard, verify
 from flipgraph.cli import main
 from flipgraph.db import default_database
 from flipgraph.metasearch import MetaSettings, _candidates, _Format, meta_formats, run_meta_search
@@ -190,22 +190,28 @@ def test_meta_search_fills_a_fresh_database_at_the_best_known_ranks(tmp_path):
     assert again.complete and again.saved == 0            # the database holds them already
 
 
-def test_a_zt_meta_search_walks_past_a_stored_scheme_it_cannot_read(tmp_path):
-    """The database's best 2x2x2 has a coefficient 2: valid over Z, no start for a ZT walk."""
+def test_a_zt_meta_search_takes_a_stored_z_scheme_through_its_ternary_form(tmp_path, monkeypatch):
+    """The database's best 2x2x2 has coefficients 2: valid over Z, no start for a ZT walk as it
+    is; its ternary form is one. Without ternary forms, the search walks past it."""
     database = default_database(tmp_path / "z.h5", catalogue=False)
     held = meta.sandwich(classics.strassen(), [[2, 1], [1, 1]], [[1, 1], [0, 1]], [[1, 0], [1, 1]])
     assert held.ring.name == "z" and verify(held)
     database.add(held)
     settings = MetaSettings([(2, 2, 2)], ring="zt", workers=1, time_limit=20, seed=1)
-    result = run_meta_search(settings, database)
-    assert result.ranks == {(2, 2, 2): 7} and result.ranks_z == {(2, 2, 2): 7}
-    assert result.complete
-    only_z = default_database(tmp_path / "only-z.h5", catalogue=False)   # the ZT 7 is saved above
-    only_z.add(held)
-    lifting = MetaSettings([(2, 2, 2)], ring="z2", lift_to="zt", workers=1, time_limit=20, seed=1)
     events = []
-    result = run_meta_search(lifting, only_z, on_event=events.append)
-    assert result.complete and any("lifted to zt" in e for e in events)
+    result = run_meta_search(settings, database, on_event=events.append)
+    assert result.ranks == {(2, 2, 2): 7} and result.ranks_z == {(2, 2, 2): 7}
+    assert result.complete and any("database, ternary form" in e for e in events)
+    monkeypatch.setattr(metasearch, "ternary_form", lambda *args, **kwargs: None)
+    for ring, lift_to, says in (("zt", None, "zt"), ("z2", "zt", "lifted to zt")):
+        only_z = default_database(tmp_path / f"only-z-{ring}.h5", catalogue=False)
+        only_z.add(held)
+        settings = MetaSettings([(2, 2, 2)], ring=ring, lift_to=lift_to, workers=1,
+                                time_limit=20, seed=1)
+        events = []
+        result = run_meta_search(settings, only_z, on_event=events.append)
+        assert result.complete and not any("ternary form" in e for e in events)
+        assert any(says in e and "database" not in e and "standard" not in e for e in events)
 
 
 def test_search_meta_cli(tmp_path):
