@@ -13,7 +13,7 @@ Two moves over Z, both exact:
 in rounds, each going on from the last one's best. Found here: the catalogue's Z scheme of 3x4x5,
 rank 47 (59 coefficients ±2, from lifting a Z2 search result) goes to a single ±2 by a sandwich
 and to {-1, 0, 1} by one flip; every matrix-multiplication scheme of the catalogue over Z has a
-ternary form (0.1–8 s each).
+ternary form (at most 14 s each: ``benchmarks/bench_ternary.py``).
 
 Example::
 
