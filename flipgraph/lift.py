@@ -93,7 +93,7 @@ class LiftResult:
 
 
 def lift(scheme: Scheme, to: str = "z", steps: int | None = None, tries: int = 8,
-         seed: int = 0) -> LiftResult:
+         seed: int = 0, ternary_seconds: float | None = None) -> LiftResult:
     """Lift a Z2 or Z3 scheme to Z (``to="z"``, the default), Q (``to="q"``) or ZT (``to="zt"``:
     only coefficients -1, 0, 1 count; the sign search decides when Hensel finds none, and a lift
     over Z is moved to a ternary form by sandwiches and flips over Z when one is near,
@@ -102,7 +102,9 @@ def lift(scheme: Scheme, to: str = "z", steps: int | None = None, tries: int = 8
     ``steps`` fixes the p-adic precision (lift mod p^steps; default: try 20, 40, 60 bits in turn).
     ``tries`` bounds the number of choices of free coordinates: the first pivots the nonzero
     coordinates first (so the free ones are mostly zeros, kept at 0); later ones shuffle the pivot
-    order within nonzeros and zeros (and, over Z2, draw random signs for free ±1 coordinates). Returns a :class:`LiftResult`; every scheme in it is verified exactly.
+    order within nonzeros and zeros (and, over Z2, draw random signs for free ±1 coordinates).
+    ``ternary_seconds`` bounds the search for a ternary form (default: its 4 rounds, unbounded).
+    Returns a :class:`LiftResult`; every scheme in it is verified exactly.
     Raises SchemeError if the input is not a valid scheme over its own ring.
     """
     start = time.perf_counter()
@@ -122,7 +124,7 @@ def lift(scheme: Scheme, to: str = "z", steps: int | None = None, tries: int = 8
         ring = smallest_ring(np.concatenate([scheme.U.ravel(), scheme.V.ravel(), scheme.W.ravel()]))
         out, method = scheme.over(ring), "none"
         if to == "zt" and ring.name == "z":
-            out, method = _ternary(out, seed)
+            out, method = _ternary(out, seed, ternary_seconds)
         ok = _RING_ORDER[out.ring.name] <= _RING_ORDER[to]
         return done(ok=ok, scheme=out, ring=out.ring.name, method=method,
                     reason="already over characteristic 0" if ok else _MISSED[out.ring.name])
@@ -153,7 +155,7 @@ def lift(scheme: Scheme, to: str = "z", steps: int | None = None, tries: int = 8
         return done(ok=False, method="hensel",
                     reason=f"no lift found in {tries} tries ({failures[-1]}); not proven impossible")
     if to == "zt" and best.ring.name == "z":
-        best, also = _ternary(best, seed)
+        best, also = _ternary(best, seed, ternary_seconds)
         method = f"{method} + {also}" if also != "none" else method
     ok = _RING_ORDER[best.ring.name] <= _RING_ORDER[to]
     return done(ok=ok, scheme=best, ring=best.ring.name, method=method, steps=best_steps,
@@ -164,10 +166,10 @@ _MISSED = {"q": "found only a lift over Q (denominators), none over Z",
            "z": "found only a lift over Z (coefficients beyond ±1), no ternary one"}
 
 
-def _ternary(scheme: Scheme, seed: int) -> tuple[Scheme, str]:
-    """(the ternary form of the Z ``scheme``, "ternary form") when one is found
-    (:func:`flipgraph.ternary.ternary_form`), else (``scheme``, "none")."""
-    found = ternary_form(scheme, seed=seed)
+def _ternary(scheme: Scheme, seed: int, seconds: float | None) -> tuple[Scheme, str]:
+    """(the ternary form of the Z ``scheme``, "ternary form") when one is found within
+    ``seconds`` (:func:`flipgraph.ternary.ternary_form`), else (``scheme``, "none")."""
+    found = ternary_form(scheme, seed=seed, time_limit=seconds)
     return (found, "ternary form") if found is not None else (scheme, "none")
 
 

@@ -288,7 +288,7 @@ def _collect(state: _Format, w: int, settings: MetaSettings, offer) -> None:
     offer(state, found, "flips")
     if settings.lift_to and settings.ring in ("z2", "z3") and (at_goal or state.goal is None):
         state.lifted.add((state.restarts, w))
-        lifted = lift(found, to=settings.lift_to)
+        lifted = lift(found, to=settings.lift_to, ternary_seconds=TERNARY_SECONDS)
         if lifted.ok:
             offer(state, lifted.scheme, f"flips, lifted to {lifted.ring}")
 

@@ -1,5 +1,7 @@
 """Ternary forms of integer schemes (flipgraph.ternary): sandwiches and flips over Z that bring
 every coefficient into {-1, 0, 1}; and `flipgraph lift --to zt` on a Z scheme."""
+import importlib
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -106,3 +108,16 @@ def test_a_zt_walk_from_a_z_scheme_without_ternary_form_is_a_one_line_error(tmp_
     io.save(double, path)
     with pytest.raises(FlipgraphError, match="no ternary form"):
         start_scheme(path, double.target, "zt")
+
+
+def test_lift_bounds_the_ternary_form_when_asked(monkeypatch):
+    lift_module = importlib.import_module("flipgraph.lift")     # the package exports lift()
+
+    limits = []
+    real = lift_module.ternary_form
+    monkeypatch.setattr(lift_module, "ternary_form",
+                        lambda s, **kw: limits.append(kw.get("time_limit")) or real(s, **kw))
+    start = doubled(classics.strassen(), 0)
+    assert lift_module.lift(start, to="zt", ternary_seconds=7.5).ok
+    assert lift_module.lift(start, to="zt").ok
+    assert limits == [7.5, None]
