@@ -33,6 +33,7 @@ from .ftmul import ft_matmul
 
 
 __all__ = ["Scheme", "standard", "ring", "Z2", "Z3", "ZT", "Z", "Q", "verify", "classics",
-           "load", "save", "lift", "LiftResult", "ternary_form", "search", "SearchResult", "multiply", "gram", "ft_matmul",
+           "load", "save", "lift", "LiftResult", "ternary_form", "search", "SearchResult",
+           "multiply", "gram", "ft_matmul",
            "FlipgraphError", "FormatError", "OperandError", "SchemeError",
            "__version__"]
