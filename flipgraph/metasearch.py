@@ -211,12 +211,13 @@ def run_meta_search(settings: MetaSettings, database, *,
         goal, a Z scheme with coefficients ±2 that would be the lowest ternary one is also
         offered as its ternary form when one is found (each scheme tried once)."""
         if (wants_ternary and scheme.ring.name == "z" and outside(scheme)
-                and (state.ternary is None or scheme.rank < state.ternary.rank)
-                and scheme.canonical_hash() not in tried_ternary):
-            tried_ternary.add(scheme.canonical_hash())
-            found = ternary_form(scheme, seed=settings.seed, time_limit=TERNARY_SECONDS)
-            if found is not None:
-                offer(state, found, f"{how}, ternary form")
+                and (state.ternary is None or scheme.rank < state.ternary.rank)):
+            key = scheme.canonical_hash()
+            if key not in tried_ternary:
+                tried_ternary.add(key)
+                found = ternary_form(scheme, seed=settings.seed, time_limit=TERNARY_SECONDS)
+                if found is not None:
+                    offer(state, found, f"{how}, ternary form")
         in_ring, over_z = state.offers(scheme)
         ternary = not scheme.ring.modulus and _readable(scheme, "zt") \
             and (state.ternary is None or scheme.rank < state.ternary.rank)

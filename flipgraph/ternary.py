@@ -93,12 +93,18 @@ def _anneal(scheme: Scheme, rng, steps: int, deadline) -> Scheme:
     sizes = {"X": n, "Y": m, "Z": p}
     current = {k: (np.eye(s, dtype=np.int64), np.eye(s, dtype=np.int64)) for k, s in sizes.items()}
 
-    def mats(c):
+    def factor(c, f: int) -> np.ndarray:
+        """U (f = 0), V (1) or W (2) under the sandwich ``c``."""
         (X, Xi), (Y, Yi), (Z, Zi) = c["X"], c["Y"], c["Z"]
-        return (np.einsum("ai,qab,jb->qij", X, U0, Yi), np.einsum("ai,qab,jb->qij", Y, V0, Zi),
-                np.einsum("ia,qab,bj->qij", Xi, W0, Z))
+        if f == 0:
+            return np.einsum("ai,qab,jb->qij", X, U0, Yi)
+        if f == 1:
+            return np.einsum("ai,qab,jb->qij", Y, V0, Zi)
+        return np.einsum("ia,qab,bj->qij", Xi, W0, Z)
 
-    score = best_score = _score(mats(current))
+    changes = {"X": (0, 2), "Y": (0, 1), "Z": (1, 2)}     # the factors each matrix moves
+    parts = [_score((factor(current, f),)) for f in range(3)]
+    score = best_score = sum(parts)
     best = current
     for step in range(steps):
         if deadline is not None and step % 64 == 0 and time.perf_counter() > deadline:
@@ -115,10 +121,13 @@ def _anneal(scheme: Scheme, rng, steps: int, deadline) -> Scheme:
         trial = {**current, which: (M @ E, Ei @ Mi)}
         if np.abs(trial[which][0]).max() > 64 or np.abs(trial[which][1]).max() > 64:
             continue                                   # keep the entries small
-        new = _score(mats(trial))
+        trial_parts = list(parts)
+        for f in changes[which]:
+            trial_parts[f] = _score((factor(trial, f),))
+        new = sum(trial_parts)
         temperature = max(0.05, 2.0 * (1 - step / steps))
         if new <= score or rng.random() < math.exp((score - new) / temperature):
-            current, score = trial, new
+            current, score, parts = trial, new, trial_parts
             if score < best_score:
                 best, best_score = current, score
                 if best_score < 1:                     # nothing outside {-1, 0, 1}
