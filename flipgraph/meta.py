@@ -8,6 +8,8 @@ verified before it is returned (a failure would be a bug: ``RuntimeError``). Ran
                                 B (2)                  r + m·p, n·p, n·m   (the naive new products)
     project(S, dim, index)      drop that row/column, then remove zero terms and merge terms
                                 sharing two factors    ≤ r
+    project_lowest(S, dim, tries=N)  the lowest projection over every index and N random changes
+                                of basis along dim     ≤ r
     merge(S1, S2, dim)          direct sum along dim: (n1+n2, m, p), (n, m1+m2, p), (n, m, p1+p2)
                                                        r1 + r2
     sandwich(S, X, Y, Z)        A·B = X⁻¹ (X A Y⁻¹)(Y B Z⁻¹) Z for invertible X (n×n), Y (m×m),
@@ -38,7 +40,8 @@ from .scheme import Scheme
 from .tensors import matmul
 from .verify import verify
 
-__all__ = ["checked", "product", "extend", "project", "merge", "sandwich", "random_unimodular", "reduce_terms"]
+__all__ = ["checked", "product", "extend", "project", "project_lowest", "merge", "sandwich",
+           "random_unimodular", "reduce_terms"]
 
 
 def checked(scheme: Scheme, what: str) -> Scheme:
@@ -158,6 +161,46 @@ def project(scheme: Scheme, dim: int, index: int) -> Scheme:
     fmt = (U.shape[1], U.shape[2], V.shape[2])
     projected = Scheme(fmt, *(x.reshape(len(x), -1) for x in (U, V, W)), scheme.ring)
     return checked(reduce_terms(projected), "project")
+
+
+def project_lowest(scheme: Scheme, dim: int, *, tries: int = 0, seed: int = 0) -> Scheme:
+    """The lowest-rank projection along ``dim``, over every index, of ``scheme`` and of ``tries``
+    random changes of basis of it along ``dim`` alone (a :func:`sandwich` whose other two matrices
+    are the identity: unimodular with entries in {-1, 0, 1} over Z, ZT and Q, from
+    :func:`random_unimodular`; any invertible matrix over GF(p)). Dropping a row after a change of
+    basis restricts the map to another hyperplane, whose projection can lose more terms (5x5x5:93
+    onto 4x5x5: 84 plain, 82 turned). Ties go to the fewest nonzero coefficients, then the first
+    met. Over Z and ZT a turned projection can have coefficients outside {-1, 0, 1} (it is then
+    over Z)."""
+    size = scheme.format[_dim(dim)]
+    rng = np.random.default_rng(seed)
+    mod = scheme.ring.modulus
+    best = None
+    for attempt in range(tries + 1):
+        turned = scheme
+        if attempt:
+            mats = [np.eye(k, dtype=np.int64) for k in scheme.format]
+            mats[dim] = _random_invertible(size, scheme.ring, rng) if mod else \
+                random_unimodular(size, rng, steps=int(rng.integers(1, 6)))
+            turned = sandwich(scheme, *mats)
+        for index in range(size):
+            candidate = project(turned, dim, index)
+            key = (candidate.rank, sum(int(np.count_nonzero(x))
+                                       for x in (candidate.U, candidate.V, candidate.W)))
+            if best is None or key < best[0]:
+                best = key, candidate
+    return best[1]
+
+
+def _random_invertible(k: int, ring, rng) -> np.ndarray:
+    """A uniformly random invertible k×k matrix over GF(p), ``ring`` Z2 or Z3 (by rejection)."""
+    while True:
+        M = rng.integers(0, ring.modulus, (k, k))
+        try:
+            _inverse(M, ring)
+            return M
+        except SchemeError:
+            continue
 
 
 def reduce_terms(scheme: Scheme) -> Scheme:

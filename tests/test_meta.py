@@ -67,6 +67,45 @@ def test_project_of_the_standard_scheme_is_the_standard_scheme():
     assert P.format == (3, 2, 3) and P.rank == 18 and P == standard(3, 2, 3)
 
 
+def _catalogue_scheme(fmt, ring, rank):
+    from flipgraph.db import Database, shipped_path
+    db = Database(shipped_path(), readonly=True)
+    entries = [e for e in db.query(fmt, ring=ring) if e.ring == ring and e.rank == rank]
+    assert entries, f"the catalogue keeps a {fmt}:{rank} over {ring}"
+    return db.get(entries[0])
+
+
+def test_project_lowest_without_turns_is_the_best_index():
+    P = meta.project_lowest(L, 1)
+    assert P.rank == min(meta.project(L, 1, i).rank for i in range(3)) and verify(P)
+
+
+@pytest.mark.parametrize("ring", ["zt", "z2"])
+def test_a_turned_projection_can_lose_more_terms(ring):
+    """The catalogue's ternary 3x3x4:29 projects to 3x3x3 with 25 products at best along p; a
+    change of basis along p first gives 24 (over ZT the result needs a 2: over Z)."""
+    s = _catalogue_scheme("3x3x4", "zt", 29)
+    s = s if ring == "zt" else s.mod(2)
+    plain = meta.project_lowest(s, 2)
+    turned = meta.project_lowest(s, 2, tries=30, seed=0)
+    assert plain.rank == 25 and turned.rank == 24
+    assert turned.format == (3, 3, 3) and verify(turned) and multiplies(turned)
+    assert turned.ring.name == ("z" if ring == "zt" else "z2")
+
+
+def test_cli_project_tries(tmp_path):
+    s = tmp_path / "334.json"
+    io.save(_catalogue_scheme("3x3x4", "zt", 29), s)
+    out = tmp_path / "333.json"
+    runner = CliRunner()
+    result = runner.invoke(main, ["meta", "project", str(s), "--dim", "2", "--tries", "30",
+                                  "-o", str(out)])
+    assert result.exit_code == 0 and "3x3x3 rank 24" in result.output and verify(io.load(out))
+    both = runner.invoke(main, ["meta", "project", str(s), "--dim", "2", "--tries", "3",
+                                "--index", "1", "-o", str(tmp_path / "no.json")])
+    assert both.exit_code == 2 and "not both" in both.output and not (tmp_path / "no.json").exists()
+
+
 def test_reduce_terms_merges_terms_sharing_two_factors():
     U = np.array([[1, 0, 0, 0], [1, 0, 0, 0], [0, 1, 0, 0]])
     V = np.array([[1, 0, 0, 0], [1, 0, 0, 0], [0, 0, 1, 0]])

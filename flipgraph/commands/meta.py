@@ -70,13 +70,34 @@ def extend_cmd(scheme, dim, output):
 @meta_group.command("project")
 @click.argument("scheme")
 @click.option("--dim", type=DIM, required=True, help="Dimension to shrink by one.")
-@click.option("--index", type=click.IntRange(0), default=0, show_default=True,
-              help="Row/column (0-based) to drop.")
+@click.option("--index", type=click.IntRange(0), default=None,
+              help="Row/column (0-based) to drop.  [default: 0]")
+@click.option("--tries", type=click.IntRange(0), default=None,
+              help="Instead of --index: keep the lowest-rank projection over every index and "
+                   "this many random changes of basis along DIM (0: every index only).")
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
+              help="Seed of the changes of basis (with --tries).")
 @_output
-def project_cmd(scheme, dim, index, output):
-    """Drop a row/column along DIM, remove zero terms, merge terms sharing two factors."""
+def project_cmd(scheme, dim, index, tries, seed, output):
+    """Drop a row/column along DIM, remove zero terms, merge terms sharing two factors.
+
+    With --tries N the row or column dropped need not be one of the standard basis: the scheme
+    is first turned by a random invertible matrix along DIM (unimodular, entries in {-1, 0, 1},
+    over Z/ZT; any invertible one over Z2/Z3), which restricts it to another hyperplane and can
+    lose more terms. Over ZT the result may then need coefficients ±2 (it is written over Z).
+
+    \b
+    Example: flipgraph meta project 5x5x5 --dim 0 --tries 20 -o 455.json
+    """
+    if index is not None and tries is not None:
+        raise click.UsageError("give --index or --tries, not both")
     s = resolve(scheme)
-    _write(meta.project(s.scheme, dim, index), output, (s,), f"project dim {dim} index {index}")
+    if tries is None:
+        index = index or 0
+        _write(meta.project(s.scheme, dim, index), output, (s,), f"project dim {dim} index {index}")
+    else:
+        _write(meta.project_lowest(s.scheme, dim, tries=tries, seed=seed), output, (s,),
+               f"project dim {dim}, lowest of {tries} turns (seed {seed})")
 
 
 @meta_group.command("merge")
