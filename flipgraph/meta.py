@@ -30,6 +30,7 @@ Example::
 """
 from __future__ import annotations
 
+import itertools
 from fractions import Fraction
 
 import numpy as np
@@ -40,8 +41,8 @@ from .scheme import Scheme
 from .tensors import matmul
 from .verify import verify
 
-__all__ = ["checked", "product", "extend", "project", "project_lowest", "merge", "sandwich",
-           "random_unimodular", "reduce_terms"]
+__all__ = ["checked", "product", "extend", "project", "project_lowest", "hyperplane_turns", "merge",
+           "sandwich", "random_unimodular", "reduce_terms"]
 
 
 def checked(scheme: Scheme, what: str) -> Scheme:
@@ -163,33 +164,71 @@ def project(scheme: Scheme, dim: int, index: int) -> Scheme:
     return checked(reduce_terms(projected), "project")
 
 
-def project_lowest(scheme: Scheme, dim: int, *, tries: int = 0, seed: int = 0) -> Scheme:
+def project_lowest(scheme: Scheme, dim: int, *, tries: int = 0, seed: int = 0,
+                   every: bool = False) -> Scheme:
     """The lowest-rank projection along ``dim``, over every index, of ``scheme`` and of ``tries``
     random changes of basis of it along ``dim`` alone (a :func:`sandwich` whose other two matrices
     are the identity: unimodular with entries in {-1, 0, 1} over Z, ZT and Q, from
     :func:`random_unimodular`; any invertible matrix over GF(p)). Dropping a row after a change of
     basis restricts the map to another hyperplane, whose projection can lose more terms (5x5x5:93
-    onto 4x5x5: 84 plain, 82 turned). Ties go to the fewest nonzero coefficients, then the first
-    met. Over Z and ZT a turned projection can have coefficients outside {-1, 0, 1} (it is then
-    over Z)."""
+    onto 4x5x5: 84 plain, 82 turned). ``every`` (Z2 and Z3 only, instead of ``tries``): all the
+    projections along ``dim``, one per hyperplane and complement (:func:`hyperplane_turns`), so the
+    result is the lowest there is. Ties go to the fewest nonzero coefficients, then the first met.
+    Over Z and ZT a turned projection can have coefficients outside {-1, 0, 1} (it is then over Z).
+    """
     size = scheme.format[_dim(dim)]
-    rng = np.random.default_rng(seed)
     mod = scheme.ring.modulus
+    if every and not mod:
+        raise SchemeError(f"every projection: over Z2 or Z3 only (finitely many), not over "
+                          f"{scheme.ring.name}; give a number of random turns instead")
+    rng = np.random.default_rng(seed)
+
+    def turned():
+        if every:
+            yield from ((X, (size - 1,)) for X in hyperplane_turns(size, mod))
+            return
+        yield None, range(size)
+        for _ in range(tries):
+            yield (_random_invertible(size, scheme.ring, rng) if mod else
+                   random_unimodular(size, rng, steps=int(rng.integers(1, 6)))), range(size)
+
     best = None
-    for attempt in range(tries + 1):
-        turned = scheme
-        if attempt:
+    for X, indices in turned():
+        moved = scheme
+        if X is not None:
             mats = [np.eye(k, dtype=np.int64) for k in scheme.format]
-            mats[dim] = _random_invertible(size, scheme.ring, rng) if mod else \
-                random_unimodular(size, rng, steps=int(rng.integers(1, 6)))
-            turned = sandwich(scheme, *mats)
-        for index in range(size):
-            candidate = project(turned, dim, index)
+            mats[dim] = X
+            moved = sandwich(scheme, *mats)
+        for index in indices:
+            candidate = project(moved, dim, index)
             key = (candidate.rank, sum(int(np.count_nonzero(x))
                                        for x in (candidate.U, candidate.V, candidate.W)))
             if best is None or key < best[0]:
                 best = key, candidate
     return best[1]
+
+
+def hyperplane_turns(k: int, p: int):
+    """The changes of basis along a dimension of size ``k`` over GF(``p``) that give every
+    projection once: for each hyperplane H (the kernel of a functional f whose first nonzero entry
+    is 1) and each complement line spanned by l with f(l) = 1, the X whose columns are a basis of
+    H, then l. A :func:`sandwich` by X along the dimension, then dropping index k − 1, restricts
+    the map to H and reads the result modulo l; any other X with the same H and l gives the same
+    projection up to a change of basis of the result. (p^k − 1)/(p − 1) · p^(k−1) matrices: 496
+    for k = 5 over Z2."""
+    for f in itertools.product(range(p), repeat=k):
+        lead_at = next((i for i, x in enumerate(f) if x), None)
+        if lead_at is None or f[lead_at] != 1:
+            continue
+        basis = []
+        for t in range(k):
+            if t != lead_at:
+                v = [0] * k
+                v[t], v[lead_at] = 1, -f[t] % p
+                basis.append(v)
+        for line in itertools.product(range(p), repeat=k):
+            if sum(a * b for a, b in zip(f, line)) % p == 1:
+                yield np.array(basis + [list(line)], dtype=np.int64).T
 
 
 def _random_invertible(k: int, ring, rng) -> np.ndarray:

@@ -93,6 +93,36 @@ def test_a_turned_projection_can_lose_more_terms(ring):
     assert turned.ring.name == ("z" if ring == "zt" else "z2")
 
 
+@pytest.mark.parametrize("k,p", [(3, 2), (2, 3), (4, 2)])
+def test_hyperplane_turns_give_each_hyperplane_and_complement_once(k, p):
+    """(p^k − 1)/(p − 1)·p^(k−1) invertible matrices, no two with the same hyperplane (span of
+    the first k − 1 columns) and complement line (spanned by the last column)."""
+    seen = set()
+    turns = list(meta.hyperplane_turns(k, p))
+    assert len(turns) == (p**k - 1) // (p - 1) * p ** (k - 1)
+    for X in turns:
+        assert round(np.linalg.det(X)) % p != 0                # invertible over GF(p)
+        span = {tuple(np.mod(X[:, :-1] @ np.array(c), p)) for c in np.ndindex(*(p,) * (k - 1))}
+        line = tuple(np.mod(X[:, -1], p))
+        multiples = frozenset(tuple(np.mod(c * X[:, -1], p)) for c in range(1, p))
+        seen.add((frozenset(span), multiples))
+        assert len(span) == p ** (k - 1) and line not in span
+    assert len(seen) == len(turns)
+
+
+def test_every_projection_finds_the_scheme_a_larger_one_was_grown_from():
+    """Laderman extended to 3x3x4 (32 products) and turned along p hides its 23: the standard
+    projections give 28 at best, the lowest over every hyperplane gives 23 back."""
+    grown = meta.extend(L.mod(2), 2)
+    Z = np.array([[0, 1, 0, 1], [0, 0, 1, 1], [1, 1, 0, 0], [1, 1, 1, 0]])
+    hidden = meta.sandwich(grown, np.eye(3, dtype=int), np.eye(3, dtype=int), Z)
+    assert meta.project_lowest(hidden, 2).rank > 23
+    found = meta.project_lowest(hidden, 2, every=True)
+    assert found.rank == 23 and found.format == (3, 3, 3) and verify(found) and multiplies(found)
+    with pytest.raises(SchemeError, match="Z2 or Z3"):
+        meta.project_lowest(L, 0, every=True)
+
+
 def test_cli_project_tries(tmp_path):
     s = tmp_path / "334.json"
     io.save(_catalogue_scheme("3x3x4", "zt", 29), s)
@@ -103,7 +133,14 @@ def test_cli_project_tries(tmp_path):
     assert result.exit_code == 0 and "3x3x3 rank 24" in result.output and verify(io.load(out))
     both = runner.invoke(main, ["meta", "project", str(s), "--dim", "2", "--tries", "3",
                                 "--index", "1", "-o", str(tmp_path / "no.json")])
-    assert both.exit_code == 2 and "not both" in both.output and not (tmp_path / "no.json").exists()
+    assert both.exit_code == 2 and "not --index and --tries" in both.output
+    every = runner.invoke(main, ["meta", "project", str(s), "--dim", "2", "--every",
+                                 "-o", str(tmp_path / "no.json")])
+    assert every.exit_code == 2 and "--ring z2" in every.output
+    assert not (tmp_path / "no.json").exists()
+    result = runner.invoke(main, ["meta", "project", str(s), "--ring", "z2", "--dim", "2",
+                                  "--every", "-o", str(out)])
+    assert result.exit_code == 0 and "3x3x3 rank 24 over z2" in result.output
 
 
 def test_reduce_terms_merges_terms_sharing_two_factors():

@@ -75,29 +75,47 @@ def extend_cmd(scheme, dim, output):
 @click.option("--tries", type=click.IntRange(0), default=None,
               help="Instead of --index: keep the lowest-rank projection over every index and "
                    "this many random changes of basis along DIM (0: every index only).")
+@click.option("--every", is_flag=True,
+              help="Instead of --index: the lowest of all projections along DIM, one per "
+                   "hyperplane and complement line (Z2/Z3 only: 496 for a dimension of 5 "
+                   "over Z2).")
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
               help="Seed of the changes of basis (with --tries).")
+@click.option("--ring", type=click.Choice(["z2", "z3", "zt", "z", "q"]), default=None,
+              help="Read SCHEME in this ring (default: its own), e.g. z2 for --every on a Z file.")
 @_output
-def project_cmd(scheme, dim, index, tries, seed, output):
+def project_cmd(scheme, dim, index, tries, every, seed, ring, output):
     """Drop a row/column along DIM, remove zero terms, merge terms sharing two factors.
 
-    With --tries N the row or column dropped need not be one of the standard basis: the scheme
-    is first turned by a random invertible matrix along DIM (unimodular, entries in {-1, 0, 1},
-    over Z/ZT; any invertible one over Z2/Z3), which restricts it to another hyperplane and can
-    lose more terms. Over ZT the result may then need coefficients ±2 (it is written over Z).
+    The row or column dropped need not be one of the standard basis. --tries N first turns the
+    scheme by random invertible matrices along DIM (unimodular, entries in {-1, 0, 1}, over
+    Z/ZT; any invertible one over Z2/Z3), which restricts it to another hyperplane and can lose
+    more terms; over ZT the result may then need coefficients ±2 (it is written over Z). --every
+    tries them all over Z2 or Z3, so the rank written is the lowest any projection along DIM
+    has: it finds the smaller scheme a larger one was grown from.
 
     \b
-    Example: flipgraph meta project 5x5x5 --dim 0 --tries 20 -o 455.json
+    Examples:
+      flipgraph meta project 5x5x5 --dim 0 --tries 20 -o 455.json
+      flipgraph meta project 445.json --ring z2 --dim 2 --every -o 444.json
     """
-    if index is not None and tries is not None:
-        raise click.UsageError("give --index or --tries, not both")
-    s = resolve(scheme)
-    if tries is None:
-        index = index or 0
-        _write(meta.project(s.scheme, dim, index), output, (s,), f"project dim {dim} index {index}")
-    else:
+    chosen = [flag for flag, given in (("--index", index is not None), ("--tries", tries is not None),
+                                       ("--every", every)) if given]
+    if len(chosen) > 1:
+        raise click.UsageError(f"give one of --index, --tries and --every, not {' and '.join(chosen)}")
+    s = resolve(scheme, ring=ring)
+    if every and not s.scheme.ring.modulus:
+        raise click.UsageError(f"--every needs a scheme over Z2 or Z3 (finitely many hyperplanes); "
+                               f"this one is over {s.scheme.ring.name}: add --ring z2, or use --tries N")
+    if every:
+        _write(meta.project_lowest(s.scheme, dim, every=True), output, (s,),
+               f"project dim {dim}, lowest of every hyperplane")
+    elif tries is not None:
         _write(meta.project_lowest(s.scheme, dim, tries=tries, seed=seed), output, (s,),
                f"project dim {dim}, lowest of {tries} turns (seed {seed})")
+    else:
+        index = index or 0
+        _write(meta.project(s.scheme, dim, index), output, (s,), f"project dim {dim} index {index}")
 
 
 @meta_group.command("merge")
