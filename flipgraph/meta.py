@@ -343,7 +343,10 @@ def sandwich(scheme: Scheme, X, Y, Z) -> Scheme:
     if X.shape != (n, n) or Y.shape != (m, m) or Z.shape != (p, p):
         raise SchemeError(f"sandwich of {scheme.format_str} needs X {n}x{n}, Y {m}x{m}, Z {p}x{p}")
     Xi, Yi, Zi = (_inverse(x, ring) for x in (X, Y, Z))
-    U, V, W = (x.astype(object) for x in _mats(scheme))
+    if ring.modulus:                      # entries below p: machine integers are exact
+        X, Y, Z, Xi, Yi, Zi = (np.mod(np.asarray(x, dtype=np.int64), ring.modulus)
+                               for x in (X, Y, Z, Xi, Yi, Zi))
+    U, V, W = (x.astype(X.dtype) for x in _mats(scheme))
     U2 = np.einsum("ai,qab,jb->qij", X, U, Yi)           # Xᵀ U Y⁻ᵀ
     V2 = np.einsum("ai,qab,jb->qij", Y, V, Zi)
     W2 = np.einsum("ia,qab,bj->qij", Xi, W, Z)

@@ -106,8 +106,16 @@ def _to_fractions(arr: np.ndarray, what: str) -> np.ndarray:
 def _to_int64(arr: np.ndarray, what: str, modulus: int) -> np.ndarray:
     if arr.dtype != object and np.issubdtype(arr.dtype, np.integer):
         return arr.astype(np.int64)
+    flat_in = arr.ravel()
+    if all(isinstance(x, (int, np.integer)) for x in flat_in):    # exact integers: no Fractions
+        try:
+            out = flat_in.astype(np.int64).reshape(arr.shape)
+            if not (np.abs(out) >= 2**62).any():
+                return out
+        except OverflowError:
+            pass                                                   # the loop below says which
     out = np.empty(arr.shape, dtype=np.int64)
-    flat_in, flat_out = arr.ravel(), out.ravel()
+    flat_out = out.ravel()
     for i, x in enumerate(flat_in):
         try:
             f = Fraction(x) if not isinstance(x, np.integer) else Fraction(int(x))

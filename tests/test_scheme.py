@@ -101,3 +101,14 @@ def test_fast_integer_canonical_form_matches_the_exact_path():
             fast = s.canonical()
             assert [tuple(int(x) for x in np.concatenate(t)) for t in fast.terms()] == \
                    [tuple(int(x) for x in row) for row in exact]
+
+
+def test_integer_coefficients_in_object_arrays_are_checked_for_size():
+    """Exact Python integers take the fast path to int64; 2^62 and up, or a non-integer, is still
+    refused with the entry named."""
+    one = np.array([[1]], dtype=object)
+    ok = Scheme((1, 1, 1), np.array([[2**61]], dtype=object), one, one, "z")
+    assert ok.U.dtype == np.int64 and int(ok.U[0, 0]) == 2**61
+    for bad, message in ((2**62, "too large"), (-(2**70), "too large"), (Fraction(1, 2), "not in")):
+        with pytest.raises(SchemeError, match=message):
+            Scheme((1, 1, 1), np.array([[bad]], dtype=object), one, one, "z")
