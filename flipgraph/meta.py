@@ -9,7 +9,7 @@ verified before it is returned (a failure would be a bug: ``RuntimeError``). Ran
     project(S, dim, index)      drop that row/column, then remove zero terms and merge terms
                                 sharing two factors    ≤ r
     project_lowest(S, dim, tries=N)  the lowest projection over every index and N random changes
-                                of basis along dim     ≤ r
+                                of basis along dim (every=True: over all of them, GF(p))  ≤ r
     merge(S1, S2, dim)          direct sum along dim: (n1+n2, m, p), (n, m1+m2, p), (n, m, p1+p2)
                                                        r1 + r2
     sandwich(S, X, Y, Z)        A·B = X⁻¹ (X A Y⁻¹)(Y B Z⁻¹) Z for invertible X (n×n), Y (m×m),
@@ -178,6 +178,8 @@ def project_lowest(scheme: Scheme, dim: int, *, tries: int = 0, seed: int = 0,
     """
     size = scheme.format[_dim(dim)]
     mod = scheme.ring.modulus
+    if every and tries:
+        raise SchemeError("every projection, or a number of random turns: not both")
     if every and not mod:
         raise SchemeError(f"every projection: over Z2 or Z3 only (finitely many), not over "
                           f"{scheme.ring.name}; give a number of random turns instead")

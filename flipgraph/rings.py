@@ -110,7 +110,7 @@ def _to_int64(arr: np.ndarray, what: str, modulus: int) -> np.ndarray:
     if all(isinstance(x, (int, np.integer)) for x in flat_in):    # exact integers: no Fractions
         try:
             out = flat_in.astype(np.int64).reshape(arr.shape)
-            if not (np.abs(out) >= 2**62).any():
+            if not ((out >= 2**62) | (out <= -2**62)).any():
                 return out
         except OverflowError:
             pass                                                   # the loop below says which

@@ -109,6 +109,7 @@ def test_integer_coefficients_in_object_arrays_are_checked_for_size():
     one = np.array([[1]], dtype=object)
     ok = Scheme((1, 1, 1), np.array([[2**61]], dtype=object), one, one, "z")
     assert ok.U.dtype == np.int64 and int(ok.U[0, 0]) == 2**61
-    for bad, message in ((2**62, "too large"), (-(2**70), "too large"), (Fraction(1, 2), "not in")):
+    for bad, message in ((2**62, "too large"), (-(2**63), "too large"), (-(2**70), "too large"),
+                         (Fraction(1, 2), "not in")):
         with pytest.raises(SchemeError, match=message):
             Scheme((1, 1, 1), np.array([[bad]], dtype=object), one, one, "z")
