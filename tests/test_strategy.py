@@ -224,3 +224,18 @@ def test_search_meta_cli(tmp_path):
     assert bad.exit_code == 2 and "--meta 2..9" in bad.output
     mixed = CliRunner().invoke(main, ["search", "--meta", "2..3", "--pool-size", "3"])
     assert mixed.exit_code == 2 and "drop --pool-size" in mixed.output
+
+
+def test_a_reset_goes_down_to_a_level_reached_since_instead_of_starting_over():
+    """A reset due while the next level's pool is still filling (here: 1000 wanted) does not
+    throw away the schemes found there: the search goes down to them (seed 3 of 4x4x4 over Z2
+    sat at 48 for minutes when it did, and its 48 is one short walk from 47)."""
+    s = PoolStrategy(pack(standard(3, 3, 3), "z2", 32), 27, 20, pool_size=1000,
+                     path_limit=100_000, plus_after=0, seed=0, reset_flips=1)
+    s.step()
+    assert s.level == 27 and len(s.next_pool) == 1 and s.best_rank == 26
+    s.step()                                    # the reset is due: more than 1 flip since start
+    assert s.level == 26 and s.restarts == 0 and s.flips_at_start > 0
+    s.next_pool.clear()
+    s.step()                                    # due again, nothing below: start over
+    assert s.level == 27 and s.restarts == 1

@@ -59,8 +59,9 @@ def _view(settings, every: float) -> ProgressView:
                    "entries, e.g. 4x4x4), 30000 over z3/zt; 2000 from 5x5x5 up.")
 @click.option("--reset-flips", type=int, default=None,
               help="Start over from the start scheme every this many flips per worker (the best "
-                   "is kept; no other worker hands it back a level it had reached); times to a "
-                   "rank are heavy-tailed, so fresh starts beat waiting. 0 = never. Default: over "
+                   "is kept; no other worker hands it back a level it had reached; a lower level "
+                   "reached since is gone down to instead); times to a rank are heavy-tailed, so "
+                   "fresh starts beat waiting. 0 = never. Default: over "
                    "z2 from 40 entries (3x4x4) below 5x5x5, 160000000 scaled by size (4x4x4: "
                    "160000000, ~12 s per worker); else never.")
 @click.option("--stall-flips", type=int, default=None,

@@ -64,7 +64,9 @@ class PoolStrategy:
 
     ``reset_flips`` > 0: after that many flips since the last start, the search starts over from
     (F0, rank0) with the same generator stream (the best scheme is kept): times to a rank are
-    heavy-tailed, so fresh starts beat waiting on a bad draw. The capacity of F0 bounds plus
+    heavy-tailed, so fresh starts beat waiting on a bad draw. When walks have reached a lower
+    level since (its pool not yet full), the search goes down to it instead, and the count starts
+    again. The capacity of F0 bounds plus
     transitions (at most ``PLUS_HEADROOM`` above the level). ``stall_flips`` > 0: go back a level
     after that many flips at one level without a find (see the module docstring). ``windows``
     (uint64[count, 3, K], from :func:`flipgraph.walks.windows.block_windows`): a share
@@ -98,9 +100,13 @@ class PoolStrategy:
         """One walk from a random pool member; returns the new best scheme's packed terms when
         it beats the best so far, else None."""
         if self.reset_flips and self.flips - self.flips_at_start > self.reset_flips:
-            self._enter([self.start.copy()], self.start_rank, keep=False)
-            self.kept, self.flips_at_start = {}, self.flips
-            self.restarts += 1
+            if self.next_pool:             # a lower level was reached: go there, not back
+                self._descend()
+            else:
+                self._enter([self.start.copy()], self.start_rank, keep=False)
+                self.kept = {}
+                self.restarts += 1
+            self.flips_at_start = self.flips
         elif (self.stall_flips and not self.next_pool and self.kept
               and self.flips - self.flips_at_level > self.stall_flips):
             above = min(self.kept)                 # the nearest level kept (a walk or an
@@ -131,9 +137,13 @@ class PoolStrategy:
         # move down when the next pool is full, or when a level's budget is spent with some found
         if self.next_pool and (len(self.next_pool) >= self.pool_size
                                or self.walks_at_level >= 4 * self.pool_size):
-            lowest = min(r for _, r in self.next_pool.values())
-            self._enter([Fn for Fn, r in self.next_pool.values() if r == lowest], lowest)
+            self._descend()
         return improved
+
+    def _descend(self) -> None:
+        """Search from the lowest schemes found below the current level."""
+        lowest = min(r for _, r in self.next_pool.values())
+        self._enter([Fn for Fn, r in self.next_pool.values() if r == lowest], lowest)
 
     def _enter(self, pool: list[np.ndarray], level: int, keep: bool = True) -> None:
         """Search from ``pool`` at ``level`` now; ``keep``: keep the current level's pool."""
