@@ -218,6 +218,19 @@ def test_shipped_catalogue_holds_the_classics():
     assert shipped.check() == []
 
 
+def test_the_catalogues_z2_4x4x4_rank_47_never_answers_a_question_over_z(tmp_path, monkeypatch):
+    """The catalogue ships our 4x4x4:47 over Z2 (search_configs/444-rank47-z2.toml); asked for
+    4x4x4 over Z (the default) or ZT, the database and `resolve` give the 49, never the 47."""
+    monkeypatch.setenv("FLIPGRAPH_DB", str(tmp_path / "user.h5"))
+    from flipgraph.pipeline import resolve
+    shipped = Database(shipped_path(), readonly=True)
+    assert shipped.best(4, 4, 4, ring="z2")[0].rank == 47
+    assert shipped.best(4, 4, 4, ring="z")[0].rank == 49
+    assert shipped.best(4, 4, 4, ring="zt")[0].rank == 49
+    assert resolve("4x4x4").scheme.rank == 49
+    assert resolve("4x4x4", ring="z2").scheme.rank == 47
+
+
 def test_default_paths(tmp_path, monkeypatch):
     monkeypatch.setenv("FLIPGRAPH_DB", str(tmp_path / "env.h5"))
     assert user_path() == tmp_path / "env.h5"
