@@ -218,17 +218,23 @@ def test_shipped_catalogue_holds_the_classics():
     assert shipped.check() == []
 
 
-def test_the_catalogues_z2_4x4x4_rank_47_never_answers_a_question_over_z(tmp_path, monkeypatch):
-    """The catalogue ships our 4x4x4:47 over Z2 (search_configs/444-rank47-z2.toml); asked for
-    4x4x4 over Z (the default) or ZT, the database and `resolve` give the 49, never the 47."""
+@pytest.mark.parametrize("fmt,over_z2,over_z", [((4, 4, 4), 47, 49), ((4, 4, 5), 60, 62),
+                                               ((4, 5, 5), 73, 76)])
+def test_the_catalogues_z2_records_never_answer_a_question_over_z(tmp_path, monkeypatch, fmt,
+                                                                  over_z2, over_z):
+    """The catalogue ships our Z2-only records (search_configs/444-rank47-z2.toml,
+    445-rank60-z2.toml, 455-rank73-z2.toml); asked over Z (the default) or ZT, the database and
+    `resolve` give the best scheme valid over the integers, never the mod-2 one."""
     monkeypatch.setenv("FLIPGRAPH_DB", str(tmp_path / "user.h5"))
     from flipgraph.pipeline import resolve
     shipped = Database(shipped_path(), readonly=True)
-    assert shipped.best(4, 4, 4, ring="z2")[0].rank == 47
-    assert shipped.best(4, 4, 4, ring="z")[0].rank == 49
-    assert shipped.best(4, 4, 4, ring="zt")[0].rank == 49
-    assert resolve("4x4x4").scheme.rank == 49
-    assert resolve("4x4x4", ring="z2").scheme.rank == 47
+    scheme, _ = shipped.best(*fmt, ring="z2")
+    assert scheme.rank == over_z2 and scheme.ring.name == "z2" and verify(scheme)
+    assert shipped.best(*fmt, ring="z")[0].rank == over_z
+    assert shipped.best(*fmt, ring="zt")[0].rank == over_z
+    name = "x".join(map(str, fmt))
+    assert resolve(name).scheme.rank == over_z and resolve(name).scheme.ring.name in ("z", "zt")
+    assert resolve(name, ring="z2").scheme.rank == over_z2
 
 
 def test_default_paths(tmp_path, monkeypatch):
