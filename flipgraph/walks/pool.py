@@ -67,10 +67,10 @@ class PoolStrategy:
     heavy-tailed, so fresh starts beat waiting on a bad draw. When walks have reached a lower
     level since (its pool not yet full), the search goes down to it instead, and the count starts
     again. The capacity of F0 bounds plus transitions (at most ``PLUS_HEADROOM`` above the
-    level). ``stall_flips`` > 0: go back a level
-    after that many flips at one level without a find (see the module docstring). ``windows``
-    (uint64[count, 3, K], from :func:`flipgraph.walks.windows.block_windows`): a share
-    ``WINDOW_SHARE`` of the walks moves only the terms inside one of them, drawn at random."""
+    level). ``stall_flips`` > 0: go back a level after that many flips at one level without a
+    find (see the module docstring). ``windows`` (uint64[count, 3, K], from
+    :func:`flipgraph.walks.windows.block_windows`): a share ``WINDOW_SHARE`` of the walks moves
+    only the terms inside one of them, drawn at random."""
 
     def __init__(self, F0: np.ndarray, rank0: int, target_rank: int, *, pool_size: int,
                  path_limit: int, plus_after: int, seed: int, ring: str = "z2",
