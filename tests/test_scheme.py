@@ -110,6 +110,6 @@ def test_integer_coefficients_in_object_arrays_are_checked_for_size():
     ok = Scheme((1, 1, 1), np.array([[2**61]], dtype=object), one, one, "z")
     assert ok.U.dtype == np.int64 and int(ok.U[0, 0]) == 2**61
     for bad, message in ((2**62, "too large"), (-(2**63), "too large"), (-(2**70), "too large"),
-                         (Fraction(1, 2), "not in")):
+                         (np.uint64(2**64 - 1), "too large"), (Fraction(1, 2), "not in")):
         with pytest.raises(SchemeError, match=message):
             Scheme((1, 1, 1), np.array([[bad]], dtype=object), one, one, "z")
