@@ -82,7 +82,8 @@ def extend_cmd(scheme, dim, output):
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
               help="Seed of the changes of basis (with --tries).")
 @click.option("--ring", type=click.Choice(["z2", "z3", "zt", "z", "q"]), default=None,
-              help="Read SCHEME in this ring (default: its own), e.g. z2 for --every on a Z file.")
+              help="Read a SCHEME file in this ring (default: its own), e.g. z2 for --every on "
+                   "a Z file; for a format NxMxP, the database's best valid over it.")
 @_output
 def project_cmd(scheme, dim, index, tries, every, seed, ring, output):
     """Drop a row/column along DIM, remove zero terms, merge terms sharing two factors.
