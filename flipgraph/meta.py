@@ -41,8 +41,8 @@ from .scheme import Scheme
 from .tensors import matmul
 from .verify import verify
 
-__all__ = ["checked", "product", "extend", "project", "project_lowest", "hyperplane_turns", "merge",
-           "sandwich", "random_unimodular", "reduce_terms"]
+__all__ = ["checked", "product", "extend", "project", "project_lowest", "hyperplane_turns",
+           "hyperplane_count", "merge", "sandwich", "random_unimodular", "reduce_terms"]
 
 
 def checked(scheme: Scheme, what: str) -> Scheme:
@@ -210,14 +210,20 @@ def project_lowest(scheme: Scheme, dim: int, *, tries: int = 0, seed: int = 0,
     return best[1]
 
 
+def hyperplane_count(k: int, p: int) -> int:
+    """How many matrices :func:`hyperplane_turns` gives: (p^k − 1)/(p − 1) hyperplanes times
+    p^(k−1) complement lines each."""
+    return (p**k - 1) // (p - 1) * p ** (k - 1)
+
+
 def hyperplane_turns(k: int, p: int):
     """The changes of basis along a dimension of size ``k`` over GF(``p``) that give every
     projection once: for each hyperplane H (the kernel of a functional f whose first nonzero entry
     is 1) and each complement line spanned by l with f(l) = 1, the X whose columns are a basis of
     H, then l. A :func:`sandwich` by X along the dimension, then dropping index k − 1, restricts
     the map to H and reads the result modulo l; any other X with the same H and l gives the same
-    projection up to a change of basis of the result. (p^k − 1)/(p − 1) · p^(k−1) matrices: 496
-    for k = 5 over Z2."""
+    projection up to a change of basis of the result. :func:`hyperplane_count` matrices: 496 for
+    k = 5 over Z2."""
     for f in itertools.product(range(p), repeat=k):
         lead_at = next((i for i, x in enumerate(f) if x), None)
         if lead_at is None or f[lead_at] != 1:

@@ -109,8 +109,7 @@ def project_cmd(scheme, dim, index, tries, every, seed, ring, output):
         raise click.UsageError(f"--every needs a scheme over Z2 or Z3 (finitely many hyperplanes); "
                                f"this one is over {s.scheme.ring.name}: add --ring z2, or use --tries N")
     if every:
-        p, k = s.scheme.ring.modulus, s.scheme.format[dim]
-        count = (p**k - 1) // (p - 1) * p ** (k - 1)
+        count = meta.hyperplane_count(s.scheme.format[dim], s.scheme.ring.modulus)
         if count > 1000:
             click.echo(f"{count} projections to try along dim {dim} (about 10 ms each) ...",
                        err=True)
