@@ -137,8 +137,8 @@ def _is_reduced_json(path: str) -> bool:
 # --------------------------------------------------------------------------- search jobs
 #: Keys of a search recipe (TOML): the ``flipgraph search`` flag names.
 RECIPE_KEYS = ("format", "ring", "target-rank", "workers", "time-limit", "seed", "pool-size",
-               "path-limit", "plus-after", "reset-flips", "stall-flips", "from", "out", "lift",
-               "lift-neighbours", "symmetry")
+               "path-limit", "plus-after", "reset-flips", "stall-flips", "windows", "from", "out",
+               "lift", "lift-neighbours", "symmetry")
 
 
 def load_recipe(path) -> dict:
@@ -306,7 +306,7 @@ def provenance(settings, result, config, lift_to: str | None) -> dict:
             "workers": settings.workers, "pool_size": settings.pool_size,
             "path_limit": settings.path_limit, "plus_after": settings.plus_after,
             "reset_flips": settings.reset_flips, "stall_flips": settings.stall_flips,
-            "target_rank": settings.target_rank,
+            "windows": settings.windows, "target_rank": settings.target_rank,
             "lift_to": lift_to, "flips": result.flips, "seconds": round(result.elapsed, 3),
             "config": str(config) if config else None, "engine": f"flipgraph {__version__}",
             "date": time.strftime("%Y-%m-%d")}

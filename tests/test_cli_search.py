@@ -53,6 +53,14 @@ def test_search_recipe_and_flags(tmp_path):
     assert io.load(tmp_path / "a" / "best.json").rank == 7
 
 
+@pytest.mark.parametrize("flags,windows", [((), True), (("--no-windows",), False)])
+def test_windows_flag_is_kept_in_the_provenance(tmp_path, flags, windows):
+    result = invoke("search", "2x5x5", "--time-limit", 0.5, *flags, "--out", tmp_path,
+                    "--no-save")
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "best.json").read_text())["meta"]["windows"] is windows
+
+
 def test_missed_target_exits_1(tmp_path):
     result = invoke("search", "2x2x2", "--target-rank", 6, "--time-limit", 1, "--out", tmp_path,
                     "--no-save")
@@ -142,6 +150,7 @@ def test_search_from_a_classic_file_in_every_ring(tmp_path, ring):
     (b'format = "2x2x2"\nseed = "abc"', "'abc' is not a valid int"),
     (b'format = "2x2x2"\ntime-limit = [1]', "not a valid float"),
     (b'format = "2x2x2"\nsurprise = 1', "unknown key(s) surprise"),
+    (b'format = "2x5x5"\nwindows = 1', "use true or false"),
 ])
 def test_bad_recipe_is_one_line_and_exit_2(tmp_path, content, message):
     recipe = tmp_path / "r.toml"
@@ -196,7 +205,7 @@ def test_a_killed_search_keeps_its_best_scheme(tmp_path):
 
 RECIPES = sorted((Path(__file__).resolve().parents[1] / "search_configs").glob("*.toml"))
 RECIPE_SETTINGS = ("seed", "workers", "pool-size", "path-limit", "plus-after", "reset-flips",
-                   "stall-flips", "time-limit")
+                   "stall-flips", "time-limit", "windows")
 
 
 @pytest.mark.parametrize("path", RECIPES, ids=lambda p: p.name)

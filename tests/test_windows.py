@@ -3,9 +3,9 @@ import numpy as np
 
 from flipgraph import standard, verify
 from flipgraph.tensors import from_coo
-from flipgraph.walks import PoolStrategy, Walker
+from flipgraph.walks import PoolStrategy, Walker, pool
 from flipgraph.walks.packing import pack, unpack
-from flipgraph.walks.windows import block_windows, runs, window
+from flipgraph.walks.windows import MID_PATIENCE, block_windows, patience, runs, window
 
 
 def inside(F, rank, masks):
@@ -23,9 +23,18 @@ def test_runs_cover_each_dimension_in_balanced_pieces():
         assert [i for r in runs(n) for i in r] == list(range(n))
 
 
-def test_windows_of_large_formats_are_their_tiles_and_pairs_of_tiles():
-    assert block_windows("5x5x5", "zt") is None                      # small enough without
+def test_which_formats_have_windows_and_of_what_size():
+    for small in ("3x3x3", "4x4x4", "3x3x5", "2x2x4"):              # factors of 16 entries or less
+        assert block_windows(small, "z2") is None
     assert block_windows(from_coo((8, 8, 8), [(0, 0, 0, 1)]), "z2") is None
+    wins = block_windows("2x5x5", "z3")     # runs 2 | 2+3 | 2+3: 4 tiles, 2 + 2 pairs
+    assert wins.shape == (8, 3, 2)
+    F = pack(standard(2, 5, 5), "z3", 50)
+    assert sorted(int(inside(F, 50, w).sum()) for w in wins) == [8, 12, 12, 18, 20, 20, 30, 30]
+    assert block_windows("5x5x5", "z2").shape[0] == 20               # 8 tiles + 12 pairs
+
+
+def test_windows_of_large_formats_are_their_tiles_and_pairs_of_tiles():
     wins = block_windows("6x6x6", "zt")                              # 8 tiles + 12 pairs
     assert wins.shape == (20, 3, 2)
     F = pack(standard(6, 6, 6), "zt", 216)
@@ -59,6 +68,28 @@ def test_walks_where_every_plus_draw_fails_still_stop():
     walked = Walker("z2", 3).walk(F, 2, max_moves=1000, plus_after=1, max_rank=4)
     assert walked.flips + walked.plus + walked.rejected == 1000
     assert walked.rejected > 0 and walked.plus == 0
+
+
+def test_windows_are_dropped_after_walks_in_a_row_without_a_reduction(monkeypatch):
+    """A window holding one term cannot flip: each of its walks is a miss. After
+    ``window_patience`` of them the strategy walks whole schemes only, until a start over brings
+    the windows back; mid-sized formats drop them, large ones never."""
+    assert patience("2x5x5") == patience("5x5x5") == MID_PATIENCE > 0
+    assert patience("6x6x6") == patience("4x4x10") == 0
+    monkeypatch.setattr(pool, "WINDOW_SHARE", 1.0)
+    lone = window((2, 5, 5), [0], [0], [0], "z2")[None]
+    s = PoolStrategy(pack(standard(2, 5, 5), "z2", 54), 50, 0, pool_size=1, path_limit=1000,
+                     plus_after=0, seed=1, windows=lone, reset_flips=1500, window_patience=3)
+    for _ in range(3):
+        s.step()
+    assert s.flips == 0 and s.window_misses == 3
+    s.step()                                           # a whole walk
+    assert s.flips > 0 and s.window_misses == 3
+    s.step()                                           # 1000 < flips: no start over yet
+    assert s.restarts == 0 and s.window_misses == 3
+    s.step()                                           # start over: a window walk again
+    assert s.restarts == 1 and s.window_misses == 1 and s.flips == 2000
+    assert PoolStrategy.from_state(s.state()).window_patience == 3
 
 
 def test_strategy_with_windows_saves_and_restores_them():

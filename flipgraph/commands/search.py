@@ -69,6 +69,12 @@ def _view(settings, every: float) -> ProgressView:
                    "pool it kept of the level above; with several workers, a stalled or lagging "
                    "worker first takes the lowest level another reached. 0 = never. Default: by "
                    "format size (150000000 on 4x4x4, 0 below 40 entries).")
+@click.option("--windows/--no-windows", default=None,
+              help="From the standard algorithm of a format with a factor of more than 16 "
+                   "entries (2x5x5, 4x4x5) or more than 125 products (6x6x6): most walks move "
+                   "only the terms inside a sub-block, where the first reductions come far "
+                   "sooner; a worker drops the blocks after 20 such walks in a row find nothing, "
+                   "until it starts over.  [default: windows]")
 @click.option("--meta", "meta_formats", metavar="FORMATS",
               help="Meta search over many formats at once instead of FORMAT: 2..4 (every "
                    "n<=m<=p in 2..4) or 2x2x3,3x3x3. Walks per format, fed by meta moves "
@@ -125,7 +131,7 @@ def _view(settings, every: float) -> ProgressView:
 @click.pass_context
 def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_file, start_format,
                start_ring, start_key, pool_size, path_limit, plus_after, reset_flips, stall_flips,
-               meta_formats, from_scratch, config, out, lift, lift_neighbours, keep_rank, db_path,
+               windows, meta_formats, from_scratch, config, out, lift, lift_neighbours, keep_rank, db_path,
                no_save,
                progress_every, scheduler, chunk, checkpoint_every, resume_dir, symmetry):
     """Random walks on the flip graph to find a low-rank scheme of FORMAT (like 3x3x3).
@@ -161,8 +167,8 @@ def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_
                 time_limit=time_limit, seed=seed, start_file=start_file, start_format=start_format,
                 start_ring=start_ring, start_key=start_key, pool_size=pool_size,
                 path_limit=path_limit, plus_after=plus_after, reset_flips=reset_flips,
-                stall_flips=stall_flips, out=out, lift=lift, lift_neighbours=lift_neighbours,
-                symmetry=symmetry)
+                stall_flips=stall_flips, windows=windows, out=out, lift=lift,
+                lift_neighbours=lift_neighbours, symmetry=symmetry)
     recipe = load_recipe(config) if config else {}
     if recipe:
         for key, value in recipe.items():
@@ -324,6 +330,15 @@ def _settings(opts: dict, config) -> SearchSettings:
                                      param_hint=f"--{name.replace('_', '-')}")
         return value
 
+    def flag(name, default=True):
+        value = opts[name]
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise click.BadParameter(f"{value!r}: use true or false{where}",
+                                     param_hint=f"--{name.replace('_', '-')}")
+        return value
+
     target = parse_target(str(opts["format"]))
     ring = str(opts["ring"]).lower()
     start = start_scheme(opts["start_file"], target, ring, fmt=opts["start_format"],
@@ -339,7 +354,7 @@ def _settings(opts: dict, config) -> SearchSettings:
                               plus_after=number("plus_after", int, 0, allow_none=True),
                               reset_flips=number("reset_flips", int, 0, allow_none=True),
                               stall_flips=number("stall_flips", int, 0, allow_none=True),
-                              start=start)
+                              windows=flag("windows"), start=start)
     settings.check()                               # fills the ring's defaults, checks the rest
     return settings
 

@@ -28,6 +28,7 @@ def search(target: Target | str | tuple[int, int, int], *, ring: str = "z2", tar
            workers: int = 1, time_limit: float | None = 60.0, seed: int = 0, pool_size: int | None = None,
            path_limit: int | None = None, plus_after: int | None = None,
            reset_flips: int | None = None, stall_flips: int | None = None, share: bool = True,
+           windows: bool = True,
            start: Scheme | None = None, on_progress=None, log_path=None) -> SearchResult:
     """Search for a low-rank scheme of ``target`` (a :class:`~flipgraph.tensors.Target`, or a
     matmul format "3x3x3" / (3, 3, 3)) over ``ring``.
@@ -41,5 +42,6 @@ def search(target: Target | str | tuple[int, int, int], *, ring: str = "z2", tar
                               time_limit=time_limit, seed=seed, pool_size=pool_size,
                               path_limit=path_limit, plus_after=plus_after,
                               reset_flips=reset_flips, stall_flips=stall_flips, share=share,
+                              windows=windows,
                               start=start)
     return run_search(settings, on_progress=on_progress, log_path=log_path)

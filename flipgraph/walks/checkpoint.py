@@ -21,9 +21,10 @@ from ..tensors import Target, from_json
 VERSION = 1
 #: SearchSettings fields kept in a checkpoint (the start scheme lives in the workers' states).
 SETTINGS = ("ring", "target_rank", "workers", "time_limit", "seed", "pool_size", "path_limit",
-            "plus_after", "reset_flips", "stall_flips", "share")
-#: Settings added later, and what a checkpoint without them ran with.
-_LATER = {"stall_flips": 0, "share": False}
+            "plus_after", "reset_flips", "stall_flips", "share", "windows")
+#: Settings added later, and what a checkpoint without them ran with (its workers' states hold
+#: the windows they walk on).
+_LATER = {"stall_flips": 0, "share": False, "windows": True}
 
 
 @dataclass

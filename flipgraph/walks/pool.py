@@ -38,7 +38,7 @@ WINDOW_MOVES = 1_000_000
 KEPT_LEVELS = 3
 
 _COUNTERS = ("flips", "plus", "walks", "restarts", "walks_at_level", "flips_at_start",
-             "flips_at_level", "stalls", "adoptions")
+             "flips_at_level", "stalls", "adoptions", "window_misses")
 
 
 def canonical_key(F: np.ndarray, rank: int, ring: str = "z2") -> bytes:
@@ -70,17 +70,20 @@ class PoolStrategy:
     level). ``stall_flips`` > 0: go back a level after that many flips at one level without a
     find (see the module docstring). ``windows`` (uint64[count, 3, K], from
     :func:`flipgraph.walks.windows.block_windows`): a share ``WINDOW_SHARE`` of the walks moves
-    only the terms inside one of them, drawn at random."""
+    only the terms inside one of them, drawn at random; ``window_patience`` > 0: after that many
+    window walks in a row without a reduction, only whole walks until the next start over (the
+    blocks are then reduced as far as walks inside them go)."""
 
     def __init__(self, F0: np.ndarray, rank0: int, target_rank: int, *, pool_size: int,
                  path_limit: int, plus_after: int, seed: int, ring: str = "z2",
-                 reset_flips: int = 0, stall_flips: int = 0, windows: np.ndarray | None = None):
+                 reset_flips: int = 0, stall_flips: int = 0, windows: np.ndarray | None = None,
+                 window_patience: int = 0):
         self._gen = np.random.Generator(np.random.PCG64(seed))
         self.walker = Walker(ring, int(self._gen.integers(1, 2**63)))
         self.ring, self.target_rank = ring, target_rank
         self.pool_size, self.path_limit, self.plus_after = pool_size, path_limit, plus_after
         self.reset_flips, self.stall_flips = reset_flips, stall_flips
-        self.windows = windows
+        self.windows, self.window_patience = windows, window_patience
         self.start, self.start_rank = F0.copy(), rank0
         self.level = rank0
         self.pool = [F0.copy()]
@@ -89,7 +92,7 @@ class PoolStrategy:
         self.best, self.best_rank = F0.copy(), rank0
         self.flips = self.plus = self.walks = self.restarts = 0
         self.walks_at_level = self.flips_at_start = self.flips_at_level = 0
-        self.stalls = self.adoptions = 0
+        self.stalls = self.adoptions = self.window_misses = 0
         self.elapsed = 0.0
 
     @property
@@ -106,6 +109,7 @@ class PoolStrategy:
                 self._enter([self.start.copy()], self.start_rank, keep=False)
                 self.kept = {}
                 self.restarts += 1
+                self.window_misses = 0
             self.flips_at_start = self.flips
         elif (self.stall_flips and not self.next_pool and self.kept
               and self.flips - self.flips_at_level > self.stall_flips):
@@ -116,10 +120,14 @@ class PoolStrategy:
         F = self.pool[int(self._gen.integers(len(self.pool)))].copy()
         limits = dict(target_rank=level - 1, plus_after=self.plus_after,
                       max_rank=min(level + PLUS_HEADROOM, F.shape[1]))
-        if self.windows is not None and self._gen.random() < WINDOW_SHARE:
+        windowed = (self.windows is not None
+                    and not 0 < self.window_patience <= self.window_misses
+                    and self._gen.random() < WINDOW_SHARE)
+        if windowed:
             window = self.windows[int(self._gen.integers(len(self.windows)))]
             walked = self.walker.walk_window(F, level, window, **limits,
                                              max_moves=min(self.path_limit, WINDOW_MOVES))
+            self.window_misses = 0 if walked.rank < level else self.window_misses + 1
         else:
             walked = self.walker.walk(F, level, max_moves=self.path_limit, **limits)
         self.flips += walked.flips
@@ -208,6 +216,7 @@ class PoolStrategy:
             ring=self.ring, target_rank=self.target_rank, pool_size=self.pool_size,
             path_limit=self.path_limit, plus_after=self.plus_after, reset_flips=self.reset_flips,
             stall_flips=self.stall_flips, windows=self.windows,
+            window_patience=self.window_patience,
             start=self.start.copy(), start_rank=self.start_rank, level=self.level,
             pool=np.stack(self.pool),
             next_pool=np.stack([F for F, _ in nexts]) if nexts else np.zeros((0, 3, cap), np.uint64),
@@ -230,7 +239,8 @@ class PoolStrategy:
                    seed=0, ring=data["ring"], reset_flips=int(data["reset_flips"]),
                    stall_flips=int(data.get("stall_flips", 0)),
                    windows=None if data.get("windows") is None
-                   else np.asarray(data["windows"], np.uint64))
+                   else np.asarray(data["windows"], np.uint64),
+                   window_patience=int(data.get("window_patience", 0)))
         state, inc, has_uint32, uinteger = (int(x) for x in data["generator"])
         self._gen.bit_generator.state = {"bit_generator": "PCG64",
                                          "state": {"state": state, "inc": inc},

@@ -28,7 +28,7 @@ from .executors import Executor, InlineExecutor, ProcessExecutor
 from .packing import check_packable, pack, unpack
 from .pool import PLUS_HEADROOM, PoolStrategy, canonical_key
 from .walker import warm_up
-from .windows import block_windows
+from .windows import block_windows, patience
 
 SUPPORTED_RINGS = ("z2", "z3", "zt")
 #: Default (pool size, plus-after) per ring, tuned on 3x3x3 -> 23 and 4x4x4 (benchmarks/).
@@ -75,6 +75,8 @@ class SearchSettings:
     stall_flips: int | None = None  # flips at a level before going back one (None: per format,
                                     # stall_flips_default; 0: never); also when workers share
     share: bool = True              # workers hand their finds to stalled or lagging workers
+    windows: bool = True            # from the standard scheme of a matmul format that has them,
+                                    # walks on block windows (windows.py); False: whole walks only
     start: Scheme | None = None     # default: the target's standard scheme (rank = its nnz)
 
     def __post_init__(self) -> None:
@@ -194,13 +196,14 @@ def worker_seed(seed: int, worker: int) -> int:
 
 def strategies(settings: SearchSettings, F0: np.ndarray, rank0: int) -> list[PoolStrategy]:
     """One pool strategy per worker, worker w seeded from (settings.seed, w); from the standard
-    scheme of a large format, with block windows."""
-    windows = block_windows(settings.target, settings.ring) if settings.start is None else None
+    scheme of a matmul format with block windows (unless ``settings.windows`` is False)."""
+    windows = block_windows(settings.target, settings.ring) \
+        if settings.start is None and settings.windows else None
     return [PoolStrategy(F0, rank0, settings.target_rank, pool_size=settings.pool_size,
                          path_limit=settings.path_limit, plus_after=settings.plus_after,
                          seed=worker_seed(settings.seed, w), ring=settings.ring,
                          reset_flips=settings.reset_flips, stall_flips=settings.stall_flips,
-                         windows=windows)
+                         windows=windows, window_patience=patience(settings.target))
             for w in range(settings.workers)]
 
 

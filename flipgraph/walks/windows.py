@@ -11,8 +11,14 @@ and the other terms stay as they are.
 
 A window is ``uint64[3, K]``: per mode, the packed mask of the block's entries (both planes over
 Z3/ZT); a factor lies inside when it has no entry outside the mask. The windows of a format are its
-tiles (each dimension cut into runs of about 3) and the unions of two neighbouring tiles, so
-reductions found in the tiles can be combined.
+tiles (each dimension cut into runs of about 3, or about 2 up to 5x5x5) and the unions of two
+neighbouring tiles, so reductions found in the tiles can be combined.
+
+Mid-sized formats need them too: from the standard algorithm, a factor of more than 16 entries
+makes the first reductions rare. Z2, 30 s, one worker, seeds 1-3 (benchmarks/bench_windows.py):
+2x5x5 reached 49, 49, 45 without windows and 42, 40, 40 with them; 3x5x5 74, 72, 72 and 61, 63, 60;
+TFG's flip_graph stayed at 40 on 2x2x10 for 79 M flips, where windows reach 35 in 2 s. Once the
+windows stop reducing, a worker on such a format drops them (:func:`patience`).
 """
 from __future__ import annotations
 
@@ -23,15 +29,19 @@ import numpy as np
 from ..tensors import parse_target
 from .packing import factor_words, pack_bits
 
-#: Formats with more standard products than this get windows (5x5x5 and below reduce without).
-MIN_PRODUCTS = 125
-#: Length of the runs each dimension is cut into.
-TILE = 3
+#: Formats with more standard products than this are cut into runs of about 3 ...
+LARGE_PRODUCTS = 125
+#: ... and smaller ones into runs of about 2 when a factor has more entries than this (4x4).
+MID_FACTOR = 16
+#: Window walks in a row without a reduction after which a worker on a mid-sized format walks
+#: whole schemes only, until it starts over. Large formats keep their windows: there whole walks
+#: hardly reduce (60 s, ZT, one worker: 6x6x6 193 with this, 186 without; 4x4x10 158 and 140).
+MID_PATIENCE = 20
 
 
-def runs(n: int) -> list[range]:
-    """0..n-1 cut into n // TILE balanced consecutive runs (7 -> 3 + 4, 8 -> 4 + 4)."""
-    q = max(1, n // TILE)
+def runs(n: int, tile: int = 3) -> list[range]:
+    """0..n-1 cut into n // tile balanced consecutive runs (7 -> 3 + 4, 8 -> 4 + 4)."""
+    q = max(1, n // tile)
     cuts = [i * n // q for i in range(q + 1)]
     return [range(a, b) for a, b in zip(cuts, cuts[1:])]
 
@@ -56,13 +66,29 @@ def window(fmt: tuple[int, int, int], rows, inner, cols, ring: str) -> np.ndarra
     return masks
 
 
-def block_windows(target, ring: str) -> np.ndarray | None:
-    """uint64[count, 3, K]: the windows of a large matmul ``target`` (tiles and unions of two
-    neighbouring tiles along one dimension); None for smaller formats and other targets."""
+def patience(target) -> int:
+    """Window walks in a row without a reduction before a worker drops the windows of ``target``
+    (:class:`~flipgraph.walks.pool.PoolStrategy`'s ``window_patience``); 0: never."""
     target = parse_target(target)
-    if not target.is_matmul or np.prod(target.format) <= MIN_PRODUCTS:
+    return MID_PATIENCE if target.is_matmul and np.prod(target.format) <= LARGE_PRODUCTS else 0
+
+
+def block_windows(target, ring: str) -> np.ndarray | None:
+    """uint64[count, 3, K]: the windows of a matmul ``target`` (tiles and unions of two
+    neighbouring tiles along one dimension) of more than LARGE_PRODUCTS products, or with a factor
+    of more than MID_FACTOR entries (so a dimension of 5 or more: two tiles at least); None for
+    other targets and smaller formats (4x4x4, 3x3x5)."""
+    target = parse_target(target)
+    if not target.is_matmul:
         return None
-    cuts = [runs(d) for d in target.format]
+    n, m, p = target.format
+    if n * m * p > LARGE_PRODUCTS:
+        tile = 3
+    elif max(n * m, m * p, p * n) > MID_FACTOR:
+        tile = 2
+    else:
+        return None
+    cuts = [runs(d, tile) for d in target.format]
     blocks = set()
     for tile in itertools.product(*(range(len(c)) for c in cuts)):
         blocks.add(tuple((t, t) for t in tile))
