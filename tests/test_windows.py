@@ -25,7 +25,9 @@ def test_runs_cover_each_dimension_in_balanced_pieces():
 
 def test_which_formats_have_windows_and_of_what_size():
     for small in ("3x3x3", "4x4x4", "3x3x5", "2x2x4"):              # factors of 16 entries or less
-        assert block_windows(small, "z2") is None
+        assert block_windows(small, "z2") is None and block_windows(small, "zt") is None
+    assert block_windows("3x3x3", "z3") is None
+    assert block_windows("4x4x4", "z3").shape == (20, 3, 2)        # over Z3 from 10 entries
     assert block_windows(from_coo((8, 8, 8), [(0, 0, 0, 1)]), "z2") is None
     wins = block_windows("2x5x5", "z3")     # runs 2 | 2+3 | 2+3: 4 tiles, 2 + 2 pairs
     assert wins.shape == (8, 3, 2)

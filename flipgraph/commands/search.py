@@ -71,7 +71,8 @@ def _view(settings, every: float) -> ProgressView:
                    "format size (150000000 on 4x4x4, 0 below 40 entries).")
 @click.option("--windows/--no-windows", default=None,
               help="From the standard algorithm of a format with a factor of more than 16 "
-                   "entries (2x5x5, 4x4x5) or more than 125 products (6x6x6): most walks move "
+                   "entries (2x5x5, 4x4x5; over z3 more than 9: 4x4x4) or more than 125 "
+                   "products (6x6x6): most walks move "
                    "only the terms inside a sub-block, where the first reductions come far "
                    "sooner; a worker drops the blocks after 20 such walks in a row find nothing, "
                    "until it starts over.  [default: windows]")

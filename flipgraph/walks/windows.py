@@ -15,7 +15,7 @@ tiles (each dimension cut into runs of about 3, or about 2 up to 5x5x5) and the 
 neighbouring tiles, so reductions found in the tiles can be combined.
 
 Mid-sized formats need them too: from the standard algorithm, a factor of more than 16 entries
-makes the first reductions rare. Z2, 30 s, one worker, seeds 1-3 (benchmarks/bench_windows.py):
+(9 over Z3) makes the first reductions rare. Z2, 30 s, one worker, seeds 1-3 (benchmarks/bench_windows.py):
 2x5x5 reached 49, 49, 45 without windows and 42, 40, 40 with them; 3x5x5 74, 72, 72 and 61, 63, 60;
 TFG's flip_graph stayed at 40 on 2x2x10 for 79 M flips, where windows reach 35 in 2 s. Once the
 windows stop reducing, a worker on such a format drops them (:func:`patience`).
@@ -31,8 +31,10 @@ from .packing import factor_words, pack_bits
 
 #: Formats with more standard products than this are cut into runs of about 3 ...
 LARGE_PRODUCTS = 125
-#: ... and smaller ones into runs of about 2 when a factor has more entries than this (4x4).
-MID_FACTOR = 16
+#: ... and smaller ones into runs of about 2 when a factor has more entries than this, per ring:
+#: over Z3 (3^k factor values, two values of λ) 4x4x4, 3x4x4 and 2x4x4 make no reduction at all
+#: from the standard algorithm in 15 s (seed 1), and reach 54, 39 and 28 with windows.
+MID_FACTOR = {"z2": 16, "zt": 16, "z3": 9}
 #: Window walks in a row without a reduction after which a worker on a mid-sized format walks
 #: whole schemes only, until it starts over. Large formats keep their windows: there whole walks
 #: hardly reduce (60 s, ZT, one worker: 6x6x6 193 with this, 186 without; 4x4x10 158 and 140).
@@ -76,15 +78,15 @@ def patience(target) -> int:
 def block_windows(target, ring: str) -> np.ndarray | None:
     """uint64[count, 3, K]: the windows of a matmul ``target`` (tiles and unions of two
     neighbouring tiles along one dimension) of more than LARGE_PRODUCTS products, or with a factor
-    of more than MID_FACTOR entries (so a dimension of 5 or more: two tiles at least); None for
-    other targets and smaller formats (4x4x4, 3x3x5)."""
+    of more than ``MID_FACTOR[ring]`` entries (so a dimension of 4 or more: two tiles at least);
+    None for other targets and smaller formats (over Z2 and ZT 4x4x4 and 3x3x5, over Z3 3x3x3)."""
     target = parse_target(target)
     if not target.is_matmul:
         return None
     n, m, p = target.format
     if n * m * p > LARGE_PRODUCTS:
         tile = 3
-    elif max(n * m, m * p, p * n) > MID_FACTOR:
+    elif max(n * m, m * p, p * n) > MID_FACTOR[ring]:
         tile = 2
     else:
         return None
