@@ -72,10 +72,10 @@ def _view(settings, every: float) -> ProgressView:
 @click.option("--windows/--no-windows", default=None,
               help="From the standard algorithm of a format with a factor of more than 16 "
                    "entries (2x5x5, 4x4x5; over z3 more than 9: 4x4x4) or more than 125 "
-                   "products (6x6x6): most walks move "
-                   "only the terms inside a sub-block, where the first reductions come far "
-                   "sooner; a worker drops the blocks after 20 such walks in a row find nothing, "
-                   "until it starts over.  [default: windows]")
+                   "products (6x6x6): most walks move only the terms inside a sub-block, where "
+                   "the first reductions come far sooner; on formats up to 125 products a worker "
+                   "drops the blocks after 20 such walks in a row find nothing, until it starts "
+                   "over.  [default: windows]")
 @click.option("--meta", "meta_formats", metavar="FORMATS",
               help="Meta search over many formats at once instead of FORMAT: 2..4 (every "
                    "n<=m<=p in 2..4) or 2x2x3,3x3x3. Walks per format, fed by meta moves "
@@ -132,9 +132,9 @@ def _view(settings, every: float) -> ProgressView:
 @click.pass_context
 def search_cmd(ctx, format, ring, target_rank, workers, time_limit, seed, start_file, start_format,
                start_ring, start_key, pool_size, path_limit, plus_after, reset_flips, stall_flips,
-               windows, meta_formats, from_scratch, config, out, lift, lift_neighbours, keep_rank, db_path,
-               no_save,
-               progress_every, scheduler, chunk, checkpoint_every, resume_dir, symmetry):
+               windows, meta_formats, from_scratch, config, out, lift, lift_neighbours, keep_rank,
+               db_path, no_save, progress_every, scheduler, chunk, checkpoint_every, resume_dir,
+               symmetry):
     """Random walks on the flip graph to find a low-rank scheme of FORMAT (like 3x3x3).
 
     Starts from the standard algorithm (or --from FILE), takes random flips, reduces whenever

@@ -15,10 +15,11 @@ tiles (each dimension cut into runs of about 3, or about 2 up to 5x5x5) and the 
 neighbouring tiles, so reductions found in the tiles can be combined.
 
 Mid-sized formats need them too: from the standard algorithm, a factor of more than 16 entries
-(9 over Z3) makes the first reductions rare. Z2, 30 s, one worker, seeds 1-3 (benchmarks/bench_windows.py):
-2x5x5 reached 49, 49, 45 without windows and 42, 40, 40 with them; 3x5x5 74, 72, 72 and 61, 63, 60;
-TFG's flip_graph stayed at 40 on 2x2x10 for 79 M flips, where windows reach 35 in 2 s. Once the
-windows stop reducing, a worker on such a format drops them (:func:`patience`).
+(9 over Z3) makes the first reductions rare. Z2, 30 s, one worker, seeds 1-3
+(benchmarks/bench_windows.py): 2x5x5 reached 49, 49, 45 without windows and 42, 40, 40 with
+them; 3x5x5 74, 72, 72 and 61, 63, 60; TFG's flip_graph stayed at 40 on 2x2x10 for 79 M flips,
+where windows reach 35 in 2 s. Once the windows stop reducing, a worker on such a format drops
+them (:func:`patience`).
 """
 from __future__ import annotations
 
