@@ -5,6 +5,7 @@ from flipgraph import standard, verify
 from flipgraph.tensors import from_coo
 from flipgraph.walks import PoolStrategy, Walker, pool
 from flipgraph.walks.packing import pack, unpack
+from flipgraph.walks.runner import SearchSettings, strategies
 from flipgraph.walks.windows import MID_PATIENCE, block_windows, patience, runs, window
 
 
@@ -107,3 +108,15 @@ def test_strategy_with_windows_saves_and_restores_them():
     b.step()
     assert a.report() == {**b.report(), "elapsed": a.report()["elapsed"]}
     assert verify(unpack(a.best, a.best_rank, (6, 6, 6), "zt"))
+
+
+def test_a_search_from_the_standard_algorithm_takes_the_windows_unless_told_not_to():
+    def walker(**given):
+        settings = SearchSettings(target="2x5x5", **given)
+        settings.check()
+        return strategies(settings, pack(standard(2, 5, 5), "z2", 54), 50)[0]
+
+    on = walker()
+    assert on.windows is not None and on.window_patience == MID_PATIENCE
+    assert walker(windows=False).windows is None
+    assert walker(start=standard(2, 5, 5)).windows is None            # a given start: whole walks
