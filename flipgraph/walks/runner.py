@@ -199,11 +199,12 @@ def strategies(settings: SearchSettings, F0: np.ndarray, rank0: int) -> list[Poo
     scheme of a matmul format with block windows (unless ``settings.windows`` is False)."""
     windows = block_windows(settings.target, settings.ring) \
         if settings.start is None and settings.windows else None
+    misses = patience(settings.target) if windows is not None else 0
     return [PoolStrategy(F0, rank0, settings.target_rank, pool_size=settings.pool_size,
                          path_limit=settings.path_limit, plus_after=settings.plus_after,
                          seed=worker_seed(settings.seed, w), ring=settings.ring,
                          reset_flips=settings.reset_flips, stall_flips=settings.stall_flips,
-                         windows=windows, window_patience=patience(settings.target))
+                         windows=windows, window_patience=misses)
             for w in range(settings.workers)]
 
 
